@@ -4,7 +4,11 @@
 // tfjs-node(-gpu) is an optionalDependency whose install downloads libtensorflow; where that failed,
 // `import()` throws and we fall back. The choice is printed once per process.
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -92,6 +96,7 @@ async function tryBackend(name: BackendName, explicit: boolean, options: Backend
     case 'tensorflow':
       return tryNode();
     case 'webgpu': {
+      if (!probes.has('webgpu')) await import('./webgpu.js'); // registers its probe; loads Dawn only when tried
       const probe = probes.get('webgpu');
       return probe ? probe(explicit) : 'no webgpu probe registered';
     }
@@ -128,18 +133,73 @@ async function tryWasm(options: BackendOptions): Promise<TryResult> {
     return `@tensorflow/tfjs-backend-wasm failed to load: ${(err as Error).message}`;
   }
   const threads = options.wasmThreads ?? (process.env.SEMID_WASM_THREADS ? Number(process.env.SEMID_WASM_THREADS) : undefined);
-  if (threads !== undefined && Number.isInteger(threads) && threads > 0) wasm.setThreadsCount(threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new Error(`wasm threads must be an integer >= 1, got ${threads} (SEMID_WASM_THREADS)`);
+  }
   registerWasmFixes();
+  // tfjs turns wasm threads off under Node; they work once its blob: worker URLs become real files.
+  // Opt-in until the threaded pool is proven stable under Node (SEMID_WASM_THREADS=2).
+  const wantThreads = threads !== undefined && threads > 1;
+  if (wantThreads) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads ?? availableParallelism());
+  }
+  const restore = wantThreads ? patchForNodeWorkers(threads ?? availableParallelism()) : () => {};
   try {
     if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
     await tf.ready();
   } catch (err) {
     return `wasm backend failed to initialise: ${(err as Error).message}`;
+  } finally {
+    restore();
   }
   tf.enableProdMode();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   return { detail: `@tensorflow/tfjs-backend-wasm, simd=${simd}, threads=${threaded ? wasm.getThreadsCount() : 1}` };
+}
+
+/**
+ * The threaded wasm build starts its pthread pool from `blob:` URLs: one for the worker script, one for the
+ * module glue it imports. Node's worker_threads cannot load `blob:` URLs, so while the backend initialises,
+ * Blob and URL.createObjectURL are wrapped: the worker script becomes a real temp file, and inside it
+ * URL.createObjectURL is pointed at the package's un-bundled glue (wasm-out/...-threaded-simd.js), which
+ * defines the same factory. Returns a function that restores the globals.
+ */
+function patchForNodeWorkers(threads: number): () => void {
+  const require = createRequire(import.meta.url);
+  // XNNPACK caps its pool at half the logical cores it sees; report enough cores for `threads`.
+  const os = require('node:os') as typeof import('node:os');
+  const originalCpus = os.cpus;
+  os.cpus = () => {
+    const cpus = originalCpus();
+    return Array.from({ length: Math.max(cpus.length, 2 * threads) }, (_, i) => cpus[i % cpus.length]);
+  };
+  const glue = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  const OriginalBlob = globalThis.Blob;
+  const originalCreate = URL.createObjectURL;
+  const texts = new WeakMap<Blob, string>();
+  class TextRecordingBlob extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (parts && parts.every((p) => typeof p === 'string')) texts.set(this, (parts as string[]).join(''));
+    }
+  }
+  globalThis.Blob = TextRecordingBlob as typeof Blob;
+  URL.createObjectURL = (blob: Blob): string => {
+    const text = texts.get(blob);
+    if (text === undefined) return originalCreate(blob);
+    const workerPrelude = `URL.createObjectURL = () => ${JSON.stringify(glue)}; URL.revokeObjectURL = () => {};\n`;
+    const body = workerPrelude + text;
+    const file = join(tmpdir(), `semid-wasm-worker-${createHash('sha1').update(body).digest('hex').slice(0, 16)}.cjs`);
+    writeFileSync(file, body);
+    return file;
+  };
+  return () => {
+    os.cpus = originalCpus;
+    globalThis.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreate;
+  };
 }
 
 let wasmFixesRegistered = false;

@@ -1,0 +1,62 @@
+// The leave-one-out split on small exact cases.
+import { jest } from '@jest/globals';
+import type { Sequences } from '../../pipelines/data/index.js';
+import { leaveOneOut, shortUsers } from '../../pipelines/data/index.js';
+
+const seqs: Sequences = {
+  userKeys: ['a', 'b', 'c', 'd'],
+  items: [new Int32Array([10, 11, 12, 13, 14, 15]), new Int32Array([20, 21, 22]), new Int32Array([30, 31]), new Int32Array([40])],
+  timestamps: null,
+};
+const quiet = { onShortUsers: () => undefined };
+const plain = (examples: ReturnType<typeof leaveOneOut>) => examples.map((e) => ({ user: e.user, history: [...e.history], target: e.target }));
+
+describe('leaveOneOut', () => {
+  test('test: last item is the target', () => {
+    expect(plain(leaveOneOut(seqs, 'test', quiet))).toEqual([
+      { user: 0, history: [10, 11, 12, 13, 14], target: 15 },
+      { user: 1, history: [20, 21], target: 22 },
+      { user: 2, history: [30], target: 31 },
+    ]);
+  });
+  test('valid: second-to-last item is the target', () => {
+    expect(plain(leaveOneOut(seqs, 'valid', quiet))).toEqual([
+      { user: 0, history: [10, 11, 12, 13], target: 14 },
+      { user: 1, history: [20], target: 21 },
+    ]);
+  });
+  test('train: every prefix of the training part', () => {
+    expect(plain(leaveOneOut(seqs, 'train', quiet))).toEqual([
+      { user: 0, history: [10], target: 11 },
+      { user: 0, history: [10, 11], target: 12 },
+      { user: 0, history: [10, 11, 12], target: 13 },
+    ]);
+  });
+  test('maxHistory keeps the most recent items', () => {
+    expect(plain(leaveOneOut(seqs, 'test', { ...quiet, maxHistory: 2 }))[0]).toEqual({ user: 0, history: [13, 14], target: 15 });
+    expect(plain(leaveOneOut(seqs, 'train', { ...quiet, maxHistory: 2 }))[2]).toEqual({ user: 0, history: [11, 12], target: 13 });
+    expect(() => leaveOneOut(seqs, 'test', { maxHistory: 0 })).toThrow('`maxHistory` must be an integer >= 1, got 0');
+  });
+  test('no target ever appears in its own history window, and train never sees valid/test targets', () => {
+    for (const e of leaveOneOut(seqs, 'train', quiet)) {
+      const seq = seqs.items[e.user];
+      expect(e.target).not.toBe(seq[seq.length - 1]);
+      expect(e.target).not.toBe(seq[seq.length - 2]);
+    }
+  });
+  test('short users are reported, to the callback or as one warning', () => {
+    expect(shortUsers(seqs, 'train')).toEqual({ split: 'train', minLength: 4, users: [1, 2, 3] });
+    const onShortUsers = jest.fn();
+    leaveOneOut(seqs, 'valid', { onShortUsers });
+    expect(onShortUsers).toHaveBeenCalledWith({ split: 'valid', minLength: 3, users: [2, 3] });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    leaveOneOut(seqs, 'test');
+    expect(warn).toHaveBeenCalledWith('leaveOneOut(test): 1 users have fewer than 2 items and give no test example (user ids 3)');
+    warn.mockRestore();
+  });
+  test('history is a copy: changing it does not change the sequences', () => {
+    const [e] = leaveOneOut(seqs, 'test', quiet);
+    e.history[0] = -1;
+    expect(seqs.items[0][0]).toBe(10);
+  });
+});

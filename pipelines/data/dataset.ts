@@ -1,0 +1,186 @@
+// The canonical data set directory (README "Data formats"):
+//   items.parquet      item_id int32 (dense, 0..items-1, row order), key utf8, text utf8, categories list<utf8>
+//   sequences.parquet  user_id int32 (dense, row order), user_key utf8, items list<int32> (time order),
+//                      timestamps list<float64> (unix seconds; only when the source has times)
+//   manifest.json      { version, users, items, interactions, source, createdAt, skipped?, ... }
+//   embeddings/        NAME.parquet (+ NAME.json), see embeddings.ts
+// The directory is written as a whole (writeDirAtomic): a new import REPLACES the data set, embeddings/
+// included, because embeddings of another catalog would silently misalign with the new item ids.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeDirAtomic, writeJsonAtomic } from '../../tokenizer/index.js';
+import {
+  float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
+  readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
+} from './parquet.js';
+import type { Dataset, Items, Manifest, Sequences } from './types.js';
+
+export const DATASET_VERSION = 1;
+export const ITEMS_FILE = 'items.parquet';
+export const SEQUENCES_FILE = 'sequences.parquet';
+export const MANIFEST_FILE = 'manifest.json';
+export const EMBEDDINGS_DIR = 'embeddings';
+
+export interface DatasetContent {
+  items: Items;
+  sequences: Sequences;
+  /** Where it came from: format, files, options (stored in the manifest). */
+  source: Record<string, unknown>;
+  /** Rows skipped with --skip-invalid, by reason. */
+  skipped?: Record<string, number>;
+  /** Extra manifest fields (e.g. generator settings). */
+  extra?: Record<string, unknown>;
+}
+
+function countInteractions(sequences: Sequences): number {
+  let n = 0;
+  for (const s of sequences.items) n += s.length;
+  return n;
+}
+
+function checkUnique(keys: readonly string[], what: string, source: string): void {
+  const seen = new Map<string, number>();
+  keys.forEach((key, i) => {
+    const first = seen.get(key);
+    if (first !== undefined) throw new Error(`${source}: duplicate ${what} "${key}" (ids ${first} and ${i})`);
+    seen.set(key, i);
+  });
+}
+
+/** Checks the invariants every reader relies on; `source` names the data in errors. */
+export function validateDataset(items: Items, sequences: Sequences, source: string): void {
+  const nItems = items.keys.length;
+  if (items.texts.length !== nItems || items.categories.length !== nItems) {
+    throw new Error(`${source}: items have ${nItems} keys but ${items.texts.length} texts and ${items.categories.length} category lists`);
+  }
+  const nUsers = sequences.userKeys.length;
+  if (sequences.items.length !== nUsers) {
+    throw new Error(`${source}: ${nUsers} user keys but ${sequences.items.length} sequences`);
+  }
+  if (sequences.timestamps && sequences.timestamps.length !== nUsers) {
+    throw new Error(`${source}: ${nUsers} sequences but ${sequences.timestamps.length} timestamp lists`);
+  }
+  checkUnique(items.keys, 'item key', source);
+  checkUnique(sequences.userKeys, 'user key', source);
+  for (let u = 0; u < nUsers; u++) {
+    const seq = sequences.items[u];
+    if (seq.length === 0) throw new Error(`${source}: user "${sequences.userKeys[u]}" (id ${u}) has an empty history`);
+    for (let j = 0; j < seq.length; j++) {
+      const item = seq[j];
+      if (!Number.isInteger(item) || item < 0 || item >= nItems) {
+        throw new Error(`${source}: user "${sequences.userKeys[u]}" (id ${u}) position ${j}: item id ${item} is not in the catalog [0, ${nItems})`);
+      }
+    }
+    const times = sequences.timestamps?.[u];
+    if (times) {
+      if (times.length !== seq.length) {
+        throw new Error(`${source}: user "${sequences.userKeys[u]}" has ${seq.length} items but ${times.length} timestamps`);
+      }
+      for (let j = 0; j < times.length; j++) {
+        if (!Number.isFinite(times[j])) throw new Error(`${source}: user "${sequences.userKeys[u]}" position ${j}: timestamp ${times[j]} is not finite`);
+        if (j > 0 && times[j] < times[j - 1]) {
+          throw new Error(`${source}: user "${sequences.userKeys[u]}" position ${j}: timestamps go back in time (${times[j - 1]} then ${times[j]})`);
+        }
+      }
+    }
+  }
+}
+
+/** Writes a complete data set directory atomically (replacing any previous one, embeddings included). */
+export async function writeDataset(dir: string, data: DatasetContent): Promise<Manifest> {
+  const { items, sequences } = data;
+  validateDataset(items, sequences, dir);
+  const manifest: Manifest = {
+    version: DATASET_VERSION,
+    users: sequences.userKeys.length,
+    items: items.keys.length,
+    interactions: countInteractions(sequences),
+    timestamps: sequences.timestamps !== null,
+    source: data.source,
+    createdAt: new Date().toISOString(),
+    ...(data.skipped && Object.keys(data.skipped).length ? { skipped: data.skipped } : {}),
+    ...(data.extra ?? {}),
+  };
+  const itemsTable = makeTable({
+    item_id: int32Vector(Int32Array.from(items.keys, (_, i) => i)),
+    key: utf8Vector(items.keys),
+    text: utf8Vector(items.texts),
+    categories: utf8ListVector(items.categories),
+  });
+  const sequenceColumns: Parameters<typeof makeTable>[0] = {
+    user_id: int32Vector(Int32Array.from(sequences.userKeys, (_, i) => i)),
+    user_key: utf8Vector(sequences.userKeys),
+    items: int32ListVector(sequences.items),
+  };
+  if (sequences.timestamps) sequenceColumns.timestamps = float64ListVector(sequences.timestamps);
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeParquetTable(join(tmp, ITEMS_FILE), itemsTable);
+    await writeParquetTable(join(tmp, SEQUENCES_FILE), makeTable(sequenceColumns));
+    await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
+  });
+  return manifest;
+}
+
+/** Reads manifest.json of a data set directory. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`${dir}: not a semid data set (no ${MANIFEST_FILE}); create one with "semid data import" or "semid data generate"`);
+    }
+    throw err;
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  for (const field of ['users', 'items', 'interactions'] as const) {
+    if (!Number.isInteger(manifest[field]) || manifest[field] < 0) {
+      throw new Error(`${path}: "${field}" must be an integer >= 0, got ${JSON.stringify(manifest[field])}`);
+    }
+  }
+  return manifest;
+}
+
+function checkDenseIds(ids: Int32Array, source: string, name: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] !== i) throw new Error(`${source}: column "${name}" must be 0..${ids.length - 1} in row order; row ${i} has ${ids[i]}`);
+  }
+}
+
+/** Reads and validates a data set directory written by writeDataset. */
+export async function readDataset(dir: string): Promise<Dataset> {
+  const manifest = await readManifest(dir);
+  const itemsPath = join(dir, ITEMS_FILE);
+  const itemsTable = await readParquetTable(itemsPath);
+  checkDenseIds(readInt32Column(itemsTable, 'item_id', itemsPath), itemsPath, 'item_id');
+  const items: Items = {
+    keys: readUtf8Column(itemsTable, 'key', itemsPath),
+    texts: readUtf8Column(itemsTable, 'text', itemsPath),
+    categories: hasColumn(itemsTable, 'categories')
+      ? readUtf8ListColumn(itemsTable, 'categories', itemsPath)
+      : Array.from({ length: itemsTable.numRows }, () => []),
+  };
+  const sequencesPath = join(dir, SEQUENCES_FILE);
+  const sequencesTable = await readParquetTable(sequencesPath);
+  checkDenseIds(readInt32Column(sequencesTable, 'user_id', sequencesPath), sequencesPath, 'user_id');
+  const sequences: Sequences = {
+    userKeys: readUtf8Column(sequencesTable, 'user_key', sequencesPath),
+    items: readInt32ListColumn(sequencesTable, 'items', sequencesPath),
+    timestamps: hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
+  };
+  validateDataset(items, sequences, dir);
+  const interactions = countInteractions(sequences);
+  if (manifest.items !== items.keys.length || manifest.users !== sequences.userKeys.length || manifest.interactions !== interactions) {
+    throw new Error(
+      `${dir}: ${MANIFEST_FILE} says ${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions, ` +
+      `but the Parquet files hold ${sequences.userKeys.length}, ${items.keys.length}, ${interactions}`,
+    );
+  }
+  return { dir, manifest, items, sequences };
+}
