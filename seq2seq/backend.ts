@@ -153,6 +153,7 @@ async function tryWasm(options: BackendOptions): Promise<TryResult> {
   } finally {
     restore();
   }
+  if (wantThreads) await settleWasmWorkers();
   tf.enableProdMode();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
@@ -200,6 +201,24 @@ function patchForNodeWorkers(threads: number): () => void {
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreate;
   };
+}
+
+interface PThreadWorker { loaded?: boolean; unref(): void }
+interface PThreadRegistry { unusedWorkers: PThreadWorker[]; runningWorkers: PThreadWorker[] }
+
+/**
+ * Waits until the pthread pool's workers have loaded (a main thread that blocks in wasm before they do
+ * deadlocks), then unrefs them all: XNNPACK's pool thread runs for the life of the process and would
+ * otherwise keep Node from exiting.
+ */
+async function settleWasmWorkers(): Promise<void> {
+  const registry = (tf.backend() as unknown as { wasm?: { PThread?: PThreadRegistry } }).wasm?.PThread;
+  if (!registry) return;
+  const all = () => [...registry.unusedWorkers, ...registry.runningWorkers];
+  for (let waited = 0; waited < 10_000 && !all().every((w) => w.loaded); waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  for (const worker of all()) worker.unref();
 }
 
 let wasmFixesRegistered = false;
