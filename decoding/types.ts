@@ -30,3 +30,25 @@ export interface StepScorer<C = unknown> {
   readonly levels: readonly number[];
   start(contexts: readonly C[]): Promise<ScoringSession>;
 }
+
+/** What a logits processor sees at one step: the scorer's input plus the search's trie position per row. */
+export interface ProcessorStep extends DecodeStepInput {
+  /** Rows in this step. */
+  rows: number;
+  /** Codes at this position (`levels[step]`): the row stride of the log-probs. */
+  width: number;
+  /** Trie node (depth `step`) of each row's prefix, -1 where the prefix is no catalog item's prefix. */
+  nodes: Int32Array; // [rows]
+}
+
+/** A Hugging Face `LogitsProcessor`-style mask: sets disallowed entries of `logProbs` to -Infinity, in place. */
+export interface LogitsProcessor {
+  apply(step: ProcessorStep, logProbs: Float32Array): void; // logProbs: [rows, width]
+}
+
+/** One recommended item: its semantic ID and the sequence log-probability of that ID. */
+export interface Candidate {
+  item: number;
+  ids: Int32Array; // [levels.length]
+  score: number;
+}

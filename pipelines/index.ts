@@ -1,2 +1,48 @@
 // Public surface of pipelines/: what the CLI (scripts/) calls. Each stage adds its exports here.
-export type { Items, Sequences, Manifest, Dataset, Example, SplitName } from './data/types.js';
+export * from './data/index.js';
+// Item embeddings: built-in tfidf-svd text embedder, SentencePiece, import, report (pipelines/embed).
+export * from './embed/index.js';
+export {
+  fitTokenizer, encodeItems, readItemCodes, tokenizerReport, readImportedIds, formatTokenizerReport, CODES_FILE, REPORT_FILE,
+} from './tokenize.js';
+export type { FitTokenizerOptions, FitTokenizerResult, EncodeItemsOptions, EncodeItemsResult } from './tokenize.js';
+export { rankOf, recallAtK, ndcgAtK, parseKs, metricsFromRanks } from './metrics.js';
+export type { Metrics } from './metrics.js';
+export {
+  evaluateModel, rankWithModel, trainingPopularity, popularityRanks, denseRanks, popularityBuckets, beamMissRates,
+  runEvaluation, evenSample, nearestItemFallback,
+} from './evaluate.js';
+export type {
+  UserContext, EvaluateModelOptions, RankOptions, ModelRanks, DenseOptions, PopularityBucket, BeamMissReport, EvaluationRunOptions,
+} from './evaluate.js';
+export {
+  runRecommend, writeRecommendations, resolveRequests, requestIssues, readRequestTable, parseShard, shardPath,
+} from './recommend.js';
+export type { RecommendRequest, RequestIssues, WriteRecommendationsOptions, ShardSummary, RecommendRunOptions } from './recommend.js';
+// Config-driven runs (`semid run`, `semid demo`) and the run report (`semid report`).
+export {
+  resolvePipelineConfig, loadPipelineConfig, DEFAULT_PIPELINE_CONFIG, PUBLISHED_RESULTS,
+  DATA_SOURCES, EMBED_SOURCES, ARCHS, SPLITS,
+} from './runConfig.js';
+export type {
+  PipelineConfig, DataSection, EmbedSection, TokenizeSection, TrainSection, EvalSection, RecommendSection, ReportSection, PublishedResult,
+} from './runConfig.js';
+export { runStages, stageKey, hashPath, canonicalJson, checkStageGraph, readStageRecord, MARKER as STAGE_MARKER } from './runner.js';
+export type { StageDefinition, StageContext, StageRecord, StageOutcome, RunStagesOptions } from './runner.js';
+export { runPipelineWith, pipelineStages, STAGE_NAMES } from './run.js';
+export type { StageImplementations, StageDirs, StageName, RunPipelineOptions } from './run.js';
+export {
+  writeRunReport, collectReportInputs, readTrainingCurve, methodsFromMetrics, renderReportHtml, plotsFor, renderSvg,
+  REPORT_FILE as RUN_REPORT_FILE,
+} from './report/index.js';
+export type { ReportInputs, Plot, TrainingPoint, CodebookLevel, MethodScores } from './report/index.js';
+// Training the sequence model (`semid train`).
+export { trainModel } from './train.js';
+export type { TrainModelOptions, TrainModelResult } from './train.js';
+export { runPipeline, defaultRunDir, trainerConfigs, bucketCounts, recommendationSample, SAMPLE_FILE } from './stages.js';
+export type { RunPipelineResult, RecommendationSample } from './stages.js';
+export { runDemo, demoConfig, formatMetricTable, formatRecommendations, DEMO_CONFIG_PATH } from './demo.js';
+export type { DemoOptions } from './demo.js';
+// `semid doctor`: backends, GPU adapter, Vulkan driver, package versions.
+export { runDoctor, formatDoctorReport, parseVulkanSummary, DOCTOR_PACKAGES } from './doctor.js';
+export type { DoctorReport, DoctorOptions, BackendStatus, VulkanDevice } from './doctor.js';

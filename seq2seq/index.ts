@@ -1,3 +1,24 @@
 // Public surface of seq2seq/: backend choice, vocabulary, transformer models, trainer, scorer.
 export { initBackend, parseBackendName, registerBackendProbe, BACKEND_NAMES } from './backend.js';
 export type { BackendInfo, BackendName, BackendOptions, BackendProbe } from './backend.js';
+// The WebGPU backend over Dawn (also registers its probe): adapter and Vulkan driver descriptions for doctor/bench.
+export { describeWebGpuAdapter, probeWebGpuAdapter, findVulkanLoader, listVulkanIcds, packageVersion } from './webgpu.js';
+export type { WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, VulkanIcd } from './webgpu.js';
+export {
+  DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, PRESETS, presetNames, getPreset, resolveModelConfig, resolveTrainConfig, splitOverrides,
+} from './config.js';
+export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens } from './config.js';
+export { Vocab, PAD, BOS, EOS, hashUser } from './vocab.js';
+export type { VocabLayout } from './vocab.js';
+export { Batcher, DataOrder } from './batches.js';
+export type { TokenBatch, Example as TrainingExample, ContextInput, DataPosition } from './batches.js';
+export type { SequenceModel } from './model.js';
+export { batchLoss } from './model.js';
+export { EncoderDecoder } from './encoderDecoder.js';
+export { DecoderOnly, decoderOnlyPattern } from './decoderOnly.js';
+export { createModel, saveModel, loadModel, modelFromArtifacts, modelArtifacts, MODEL_FILE, WEIGHTS_FILE } from './checkpoint.js';
+export type { ModelManifest } from './checkpoint.js';
+export { train, learningRate, AdamW, METRICS_FILE, CHECKPOINT_DIR } from './trainer.js';
+export type { TrainOptions, TrainResult, ValidateFn, Metrics } from './trainer.js';
+export { createStepScorer } from './scorer.js';
+export type { UserContext, ScorerOptions } from './scorer.js';

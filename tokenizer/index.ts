@@ -3,3 +3,27 @@ export type { EmbeddingMatrix, SemanticIds } from './types.js';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomicWrite.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions, ProgressFields } from './progress.js';
+export type { FitOptions, FitReport, LevelReport, TrainingPoint, ItemTokenizer, TokenizerFactory } from './types.js';
+import './methods.js';
+export {
+  registerTokenizer, tokenizerMethods, tokenizerFactory, createTokenizer, saveTokenizer, loadTokenizer,
+  readTokenizerManifest, MANIFEST_FILE,
+} from './registry.js';
+export type { TokenizerManifest } from './registry.js';
+export { collisionStats, disambiguate, disambiguateNew } from './collisions.js';
+export type { CollisionStats } from './collisions.js';
+export { buildReport, formatReport, levelReport } from './report.js';
+export type { TokenizerReport } from './report.js';
+export { kmeans, DEFAULT_KMEANS } from './kmeans.js';
+export type { KMeansConfig, KMeansResult } from './kmeans.js';
+export { residualQuantize, residualLookup, fitResidual } from './residual.js';
+export type { LevelQuantizer, ResidualOutput, ResidualStep } from './residual.js';
+export { Codebook } from './codebook.js';
+export { RqKMeansTokenizer, DEFAULT_RQKMEANS, resolveRqKMeans } from './rqKmeans.js';
+export type { RqKMeansConfig } from './rqKmeans.js';
+export { checkMatrix, reconstructionError } from './matrix.js';
+export { FixedTokenizer, parseFixedIds } from './fixed.js';
+export { RqVaeTokenizer, DEFAULT_RQVAE, resolveRqVae } from './rqVae.js';
+export type { RqVaeConfig } from './rqVae.js';
+export { FsqTokenizer, FsqLevel, DEFAULT_FSQ, resolveFsq, fsqBound, fsqDigitsToIndex, fsqIndexToDigits, fsqLevelsFor, FSQ_LEVEL_SETS } from './fsq.js';
+export type { FsqConfig } from './fsq.js';

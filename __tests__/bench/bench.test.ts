@@ -1,0 +1,99 @@
+// The benchmark harness end to end with --quick sizes: every suite runs in its own child process, writes
+// bench/results-style JSON with backend, machine and memory, and the reference comparison works, checked
+// with a stand-in for the PyTorch reference (the real one is never run by tests).
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compare, runBench, SUITE_NAMES, type SuiteResult, type VariantResult } from '../../bench/index.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'semid-bench-test-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A stand-in `python` for tiger_ref.py: answers the torch probe and writes records for `--bench train`. */
+const FAKE_PYTHON = `#!/usr/bin/env node
+const args = process.argv.slice(2);
+if (args[0] === '-c') { console.log('0.0-fake'); process.exit(0); }
+const get = (name) => args[args.indexOf(name) + 1];
+const preset = get('--preset');
+const step = preset === 'tiger' ? 4 : 1;
+const record = { bench: get('--bench'), preset, step_s: { min: step, median: step, max: step, n: 5 },
+  seq_per_s: { median: 256 / step }, tok_per_s: { median: 256 * 85 / step } };
+require('node:fs').appendFileSync(get('--out'), JSON.stringify(record) + '\\n');
+`;
+
+describe('semid bench --quick', () => {
+  it('runs every suite and writes one result file per suite', async () => {
+    const out = join(dir, 'all');
+    const results = await runBench({ quick: true, out, withReference: false, threads: false, webgpu: false, quiet: true, dataDir: null });
+    expect(results.map((r) => r.suite)).toEqual(SUITE_NAMES);
+    expect((await readdir(out)).sort()).toEqual(SUITE_NAMES.map((s) => `${s}.json`).sort());
+    for (const name of SUITE_NAMES) {
+      const r = JSON.parse(await readFile(join(out, `${name}.json`), 'utf8')) as SuiteResult;
+      expect(r.quick).toBe(true);
+      expect(r.machine.start.node).toBe(process.version);
+      expect(r.machine.start.cores).toBeGreaterThan(0);
+      expect(r.reference.measured).toBe(false);
+      expect(r.reference.reason).toMatch(/\S/);
+      for (const v of r.variants) {
+        expect(v.error).toBeNull();
+        expect(v.peakRssMiB).toBeGreaterThan(10);
+        expect(v.load?.loadavgStart).toHaveLength(3);
+        if (['tokenize', 'kmeans', 'train', 'decode'].includes(name)) expect(v.backend?.name).toMatch(/wasm|cpu|tensorflow|webgpu/);
+        for (const f of v.figures ?? []) {
+          expect(Number.isFinite(f.value) && f.value > 0).toBe(true);
+          if (f.samples) expect(f.samples.min).toBeLessThanOrEqual(f.samples.median);
+        }
+      }
+    }
+    const figures = (name: string) => results.find((r) => r.suite === name)!.variants.flatMap((v) => v.figures ?? []).map((f) => f.key);
+    expect(figures('train')).toEqual(['train.tiny.seqPerSec', 'train.tiny.tokPerSec']);
+    expect(figures('decode')).toEqual(expect.arrayContaining(['decode.tiny.usersPerSec', 'decode.trie.buildSeconds', 'decode.trie.megabytes']));
+    expect(figures('kmeans')).toContain('kmeans.residual.seconds');
+    expect(figures('data')).toEqual(['data.import.seconds', 'data.generate.seconds']);
+    expect(figures('embed')).toContain('embed.tfidfSvd.seconds');
+    expect(figures('tokenize')).toContain('tokenize.rqkmeans.fitSeconds');
+  }, 120_000);
+
+  it('compares with the reference measured in the same run', async () => {
+    const python = join(dir, 'fake-python');
+    await writeFile(python, FAKE_PYTHON);
+    await chmod(python, 0o755);
+    const [r] = await runBench({
+      suites: ['train'], quick: true, out: join(dir, 'ref'), withReference: true, python, referenceScript: python,
+      threads: false, webgpu: false, quiet: true, dataDir: null,
+    });
+    expect(r.reference.measured).toBe(true);
+    expect(r.reference.torch).toBe('0.0-fake');
+    expect(r.reference.runs.map((run) => run.argv.slice(2, 6))).toEqual([['--preset', 'small', '--bench', 'train'], ['--preset', 'tiger', '--bench', 'train']]);
+    expect(r.reference.runs[0].figures.find((f) => f.key === 'train.small.seqPerSec')?.value).toBe(256);
+    // --quick trains `tiny`, which the reference has no figure for: nothing is compared across presets.
+    expect(r.comparisons).toEqual([]);
+  }, 60_000);
+
+  it('states the ratio as semid speed over PyTorch speed, for throughputs and for times', () => {
+    const variant = {
+      id: 'default', label: 'default backend', env: {}, backend: { name: 'wasm', detail: 'threads=1' }, load: null, peakRssMiB: 100, seconds: 1, error: null,
+      figures: [
+        { key: 'a', label: 'a', value: 50, unit: 'seq/s', higherIsBetter: true },
+        { key: 'b', label: 'b', value: 2, unit: 's', higherIsBetter: false },
+        { key: 'c', label: 'c', value: 1, unit: 's', higherIsBetter: false },
+      ],
+    } as VariantResult;
+    const ratios = compare([variant], [
+      { key: 'a', label: 'a', value: 40, unit: 'seq/s', higherIsBetter: true },
+      { key: 'b', label: 'b', value: 4, unit: 's', higherIsBetter: false },
+    ]).map((c) => [c.key, c.speedRatio]);
+    expect(ratios).toEqual([['a', 1.25], ['b', 2]]);
+  });
+
+  it('rejects an unknown suite before running anything', async () => {
+    await expect(runBench({ suites: ['nope'], quick: true, out: join(dir, 'x'), quiet: true })).rejects.toThrow(/unknown benchmark suite "nope"/);
+  });
+});

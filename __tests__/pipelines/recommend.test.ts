@@ -1,0 +1,83 @@
+import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseShard, requestIssues, resolveRequests, shardPath, writeRecommendations } from '../../pipelines/recommend.js';
+import { readParquetTable, readUtf8Column, readInt32Column, readFloat64Column } from '../../pipelines/data/index.js';
+import { followerScorer, toyCodes } from './toyModel.js';
+
+const n = 30;
+const codes = toyCodes(n);
+const itemKeys = Array.from({ length: n }, (_, i) => `item-${i}`);
+const dataset = {
+  items: { keys: itemKeys, texts: itemKeys, categories: itemKeys.map(() => []) },
+  sequences: {
+    userKeys: Array.from({ length: 23 }, (_, u) => `u${u}`),
+    items: Array.from({ length: 23 }, (_, u) => (u === 5 ? new Int32Array(0) : Int32Array.from([(u * 3) % n, (u * 7 + 1) % n]))),
+    timestamps: null,
+  },
+};
+
+async function rows(path: string): Promise<string[]> {
+  const t = await readParquetTable(path);
+  const users = readUtf8Column(t, 'user_key', path);
+  const ranks = readInt32Column(t, 'rank', path);
+  const items = readUtf8Column(t, 'item_key', path);
+  const scores = readFloat64Column(t, 'score', path);
+  return users.map((u, i) => `${u}|${ranks[i]}|${items[i]}|${scores[i]}`);
+}
+
+describe('recommend', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'semid-recommend-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes shards that concatenate to the unsharded output, and resumes by skipping finished shards', async () => {
+    const requests = resolveRequests(dataset, null);
+    const common = { scorer: followerScorer(codes), itemCodes: codes, itemKeys, requests, topK: 4, beamSize: 6, batchSize: 5, progress: false };
+    const whole = await writeRecommendations({ ...common, out: join(dir, 'all.parquet') });
+    expect(whole[0].path).toBe(join(dir, 'all.parquet'));
+    const expected = await rows(join(dir, 'all.parquet'));
+    expect(expected.length).toBe(22 * 4); // u5 has no history: no rows, reported
+    for (const line of expected) {
+      const [user, , item] = line.split('|');
+      expect(itemKeys).toContain(item);
+      const history = dataset.sequences.items[Number(user.slice(1))];
+      expect(Array.from(history).map((i) => itemKeys[i])).not.toContain(item); // history excluded by default
+    }
+
+    const out = join(dir, 'recs.parquet');
+    // a "killed" job: only worker 1 of 3 finished
+    await writeRecommendations({ ...common, out, shard: parseShard('1/3') });
+    const resumed = await writeRecommendations({ ...common, out, shards: 3 });
+    expect(resumed.map((s) => s.skipped)).toEqual([false, true, false]);
+    const parts: string[] = [];
+    for (let i = 0; i < 3; i += 1) parts.push(...(await rows(shardPath(out, i, 3))));
+    expect(parts).toEqual(expected);
+    const sidecar = JSON.parse(await readFile(join(dir, 'recs-00000-of-00003.report.json'), 'utf8'));
+    expect(sidecar.issues.emptyHistory).toEqual({ users: 1, sample: ['u5'] });
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
+    await expect(writeRecommendations({ ...common, topK: 3, out, shards: 3 })).rejects.toThrow(/exists but was written with other settings/);
+  });
+
+  it('reports unknown items, unknown users and empty histories from an input table', () => {
+    const requests = resolveRequests(dataset, { userKeys: ['u1', 'nobody', 'u2'], histories: [['item-3', 'zzz', 'item-4'], ['qqq'], []] });
+    expect(Array.from(requests[0].history)).toEqual([3, 4]);
+    const issues = requestIssues(requests);
+    expect(issues.unknownItems).toEqual({ users: 2, items: 2, sample: [{ userKey: 'u1', itemKeys: ['zzz'] }, { userKey: 'nobody', itemKeys: ['qqq'] }] });
+    expect(issues.emptyHistory).toEqual({ users: 2, sample: ['nobody', 'u2'] });
+    expect(issues.unknownUsers).toEqual({ users: 1, sample: ['nobody'] });
+    const fromData = resolveRequests(dataset, { userKeys: ['u3', 'ghost'], histories: null });
+    expect(Array.from(fromData[0].history)).toEqual([9, 22]);
+    expect(requestIssues(fromData).unknownUsers.sample).toEqual(['ghost']);
+  });
+
+  it('names bad shard specs', () => {
+    expect(() => parseShard('3/3')).toThrow('--shard must be i/n with 0 <= i < n (0-based), got "3/3"');
+    expect(() => parseShard('a')).toThrow(/got "a"/);
+    expect(shardPath('/x/recs.parquet', 2, 10)).toBe('/x/recs-00002-of-00010.parquet');
+  });
+});

@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../seq2seq/backend.js';
+import { createTokenizer, kmeans, loadTokenizer, saveTokenizer, type ItemTokenizer } from '../../tokenizer/index.js';
+import { blobs, mse } from './helpers.js';
+
+beforeAll(async () => { await initBackend({ quiet: true }); });
+
+const dispose = (t: ItemTokenizer) => (t as unknown as { dispose(): void }).dispose();
+
+describe('k-means', () => {
+  it('recovers well-separated blobs and balanced assignment caps cluster sizes', () => {
+    const x = blobs(300, 8, 6, 2, 0.05);
+    const plain = kmeans(x, 6, {}, undefined);
+    expect(plain.inertia).toBeLessThan(0.05 * 8 * 1.5);
+    const balanced = kmeans(x, 10, { balanced: true });
+    const counts = new Array(10).fill(0);
+    for (const c of balanced.codes) counts[c]++;
+    expect(Math.max(...counts)).toBeLessThanOrEqual(30);
+  });
+
+  it('names the problem when there are fewer items than codes', () => {
+    expect(() => kmeans(blobs(5, 4, 2), 8)).toThrow(/cannot fit 8 codes to 5 items/);
+  });
+});
+
+describe('rqkmeans', () => {
+  it('reconstruction error decreases with every added level', async () => {
+    const x = blobs(500, 16, 12, 4, 0.5);
+    const errors: number[] = [];
+    for (const levels of [1, 2, 3]) {
+      const tok = createTokenizer('rqkmeans', { levels, codebookSize: 8 });
+      await tok.fit(x, { seed: 3, silent: true });
+      errors.push(mse(x, tok.decode(tok.encode(x))));
+      dispose(tok);
+    }
+    expect(errors[1]).toBeLessThan(errors[0]);
+    expect(errors[2]).toBeLessThan(errors[1]);
+  });
+
+  it('save/load gives identical codes and decodes; no tensor leaks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'semid-rqk-'));
+    const before = tf.memory().numTensors;
+    try {
+      const x = blobs(300, 12, 8, 5);
+      const tok = createTokenizer('rqkmeans', { levels: 2, codebookSize: 16, balanced: true });
+      await tok.fit(x, { seed: 1, silent: true });
+      const ids = tok.encode(x);
+      await saveTokenizer(tok, dir);
+      const back = await loadTokenizer(dir);
+      expect(back.method).toBe('rqkmeans');
+      expect(Array.from(back.encode(x).codes)).toEqual(Array.from(ids.codes));
+      expect(Array.from(back.decode(ids).data)).toEqual(Array.from(tok.decode(ids).data));
+      dispose(tok);
+      dispose(back);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a wrong input dimension and bad config with clear messages', async () => {
+    expect(() => createTokenizer('rqkmeans', { levels: 0 })).toThrow(/`levels` must be an integer/);
+    expect(() => createTokenizer('rqkmeans', { codebooksize: 8 })).toThrow(/unknown config key "codebooksize"/);
+    expect(() => createTokenizer('nope')).toThrow(/unknown tokenizer method "nope"/);
+    const tok = createTokenizer('rqkmeans', { levels: 1, codebookSize: 4 });
+    await tok.fit(blobs(50, 6, 4), { silent: true });
+    expect(() => tok.encode(blobs(5, 7, 2))).toThrow(/dimension 7 does not match the tokenizer's input dimension 6/);
+    const bad = blobs(10, 6, 2);
+    bad.data[13] = NaN;
+    expect(() => tok.encode(bad)).toThrow(/row 2 column 1 is NaN/);
+    dispose(tok);
+  });
+});

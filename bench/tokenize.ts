@@ -1,0 +1,88 @@
+// `tokenize`: fit time of every tokenizer method (RQ-KMeans, RQ-VAE, FSQ, residual FSQ) through the
+// pipeline users run (`fitTokenizer`: fit, encode, disambiguate, write), on 12,101 x 768 item embeddings:
+// Beauty's tfidf-svd text embeddings at 768 dimensions when the data is present, else a random matrix.
+// Each method's default config (3 x 256 for the residual methods); codebook health comes with the time.
+import { join } from 'node:path';
+import { embedTexts, fitTokenizer } from '../pipelines/index.js';
+import { tokenizerMethods, type EmbeddingMatrix, type TokenizerReport } from '../tokenizer/index.js';
+import { beautyAbsent, beautyFiles, loadBeauty } from './datasets.js';
+import { gaussianMatrix } from './kmeans.js';
+import { summarize, timeRepeated } from './measure.js';
+import type { Figure, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
+
+export const TOKENIZER_METHODS = ['rqkmeans', 'rqvae', 'fsq', 'rfsq'] as const;
+
+/** Timed fits per method: RQ-KMeans is quick (target < 20 s); the trained methods run once. */
+const FULL_RUNS: Record<string, { warmup: number; runs: number }> = {
+  rqkmeans: { warmup: 0, runs: 3 }, rqvae: { warmup: 0, runs: 1 }, fsq: { warmup: 0, runs: 1 }, rfsq: { warmup: 0, runs: 1 },
+};
+
+/** Small configs for --quick (seconds): keys each method accepts. */
+const QUICK_CONFIGS: Record<string, Record<string, unknown>> = {
+  rqkmeans: { levels: 2, codebookSize: 16, iterations: 3 },
+  rqvae: { levels: 2, codebookSize: 16, hidden: [16], latentDim: 4, epochs: 1, batchSize: 128 },
+  fsq: { levels: 2, fsqLevels: [4, 4], hidden: [16], epochs: 1, batchSize: 128 },
+  rfsq: { levels: 2, fsqLevels: [4, 4], hidden: [16], epochs: 1, batchSize: 128 },
+};
+/** --quick fits 400 items into few codes: a disambiguation range that always fits them. */
+const QUICK_DEDUP = 400;
+
+async function inputMatrix(options: SuiteOptions): Promise<{ x: EmbeddingMatrix; source: string; notes: string[] }> {
+  if (options.quick) return { x: gaussianMatrix(400, 16, 3), source: 'random 400 x 16', notes: [] };
+  const files = beautyFiles(options.dataDir);
+  if (!files) {
+    return { x: gaussianMatrix(12_101, 768, 3), source: 'random normal 12,101 x 768', notes: [`${beautyAbsent(options.dataDir)}; fitted a random 12,101 x 768 matrix instead`] };
+  }
+  const beauty = await loadBeauty(files, join(options.workDir, 'beauty'));
+  const t0 = performance.now();
+  const { matrix } = embedTexts(beauty.items.texts, { dim: 768 });
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    x: matrix, source: `Amazon Beauty tfidf-svd ${matrix.rows.toLocaleString('en-US')} x ${matrix.dim}`,
+    notes: [`input: Beauty item texts embedded by tfidf-svd at ${matrix.dim} dimensions in ${seconds.toFixed(1)} s (not timed as a figure)`],
+  };
+}
+
+export const tokenizeSuite: Suite = {
+  name: 'tokenize',
+  describe: 'tokenizer fit time (rqkmeans, rqvae, fsq, rfsq; default configs, 3 x 256) on 12,101 x 768 Beauty embeddings',
+  usesBackend: true,
+  threadsVariant: false,
+  webgpuVariant: false,
+  async run(options: SuiteOptions, _variant: Variant): Promise<VariantOutput> {
+    const { x, source, notes } = await inputMatrix(options);
+    const registered = new Set(tokenizerMethods());
+    const figures: Figure[] = [];
+    for (const method of TOKENIZER_METHODS) {
+      if (!registered.has(method)) {
+        notes.push(`${method}: not registered in this build (tokenizer methods: ${[...registered].join(', ')}): skipped`);
+        continue;
+      }
+      const config = options.quick ? QUICK_CONFIGS[method] : {};
+      const reps = options.quick ? { warmup: 0, runs: 1 } : FULL_RUNS[method];
+      let report: TokenizerReport | null = null;
+      let seconds: number[];
+      try {
+        seconds = await timeRepeated(async () => {
+          report = (await fitTokenizer({ matrix: x, method, config, out: join(options.workDir, `tok-${method}`), silent: true, seed: 0,
+            dedupSize: options.quick ? QUICK_DEDUP : undefined })).report;
+        }, reps);
+      } catch (err) {
+        notes.push(`${method}: fit failed: ${(err as Error).message}`);
+        continue;
+      }
+      const samples = summarize(seconds);
+      const r = report! as TokenizerReport;
+      figures.push({
+        key: `tokenize.${method}.fitSeconds`, label: `fit ${method}, ${source}`, value: samples.median, unit: 's', higherIsBetter: false, samples,
+        detail: {
+          method, config, rows: x.rows, dim: x.dim,
+          levels: r.levels.map((l) => ({ size: l.size, used: l.used, usage: l.usage, perplexity: l.perplexity })),
+          distinctIds: r.distinctIds, collisionRate: r.collisionRate, maxBucket: r.maxBucket,
+          reconstruction: r.reconstruction, relativeReconstruction: r.relativeReconstruction, methodFitSeconds: r.fitSeconds,
+        },
+      });
+    }
+    return { figures, notes };
+  },
+};

@@ -1,0 +1,135 @@
+// Exact scoring: the teacher-forced log-probability of every catalog item's full ID for a user, by walking
+// the trie level by level. Items share prefixes, so each trie node is scored once per user (one scorer row
+// per node), not once per item. Ranks the whole catalog exactly; the yardstick for beam search's misses.
+import type { PrefixTrie } from './trie.js';
+import type { StepScorer } from './types.js';
+
+export interface ExactScoringOptions {
+  /** Most scorer rows in one `next` call (bounds memory: rows x codes floats); default 65,536. */
+  maxRows?: number;
+}
+
+/** Log-probability of every item for every context: row-major `[contexts, trie.items]`. */
+export async function exactScores<C>(
+  scorer: StepScorer<C>,
+  trie: PrefixTrie,
+  contexts: readonly C[],
+  options: ExactScoringOptions = {},
+): Promise<Float64Array> {
+  const L = trie.depth;
+  const levels = scorer.levels;
+  if (L !== levels.length || levels.some((v, l) => v !== trie.levels[l])) {
+    throw new Error(`the scorer's levels [${levels.join(', ')}] differ from the catalog's [${trie.levels.join(', ')}]`);
+  }
+  const maxRows = options.maxRows ?? 65_536;
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new Error(`\`maxRows\` must be an integer >= 1, got ${maxRows}`);
+  let widest = 1;
+  for (let d = 0; d < L; d += 1) widest = Math.max(widest, trie.nodeCount[d]);
+  const usersPerCall = Math.max(1, Math.floor(maxRows / widest));
+
+  // The prefix of every node at every depth, [nodes, d], built once and shared by all users.
+  const nodePrefixes: Int32Array[] = [new Int32Array(0)];
+  for (let d = 1; d < L; d += 1) {
+    const count = trie.nodeCount[d];
+    const out = new Int32Array(count * d);
+    const above = nodePrefixes[d - 1];
+    const parent = trie.parent[d];
+    const codes = trie.childCode[d - 1];
+    for (let j = 0; j < count; j += 1) {
+      out.set(above.subarray(parent[j] * (d - 1), (parent[j] + 1) * (d - 1)), j * d);
+      out[j * d + d - 1] = codes[j];
+    }
+    nodePrefixes.push(out);
+  }
+
+  const n = trie.items;
+  const result = new Float64Array(contexts.length * n);
+  for (let first = 0; first < contexts.length; first += usersPerCall) {
+    const batch = contexts.slice(first, first + usersPerCall);
+    const U = batch.length;
+    const session = await scorer.start(batch);
+    try {
+      let nodeScore = new Float64Array(U); // [U, nodeCount[0] = 1]
+      for (let d = 0; d < L; d += 1) {
+        const count = trie.nodeCount[d];
+        const width = levels[d];
+        const rows = U * count;
+        const rowUser = new Int32Array(rows);
+        const rowParent = new Int32Array(rows);
+        const prefixes = new Int32Array(rows * d);
+        for (let u = 0; u < U; u += 1) {
+          rowUser.fill(u, u * count, (u + 1) * count);
+          prefixes.set(nodePrefixes[d], u * count * d);
+          if (d === 0) rowParent[u] = -1;
+          else {
+            const parent = trie.parent[d];
+            const above = trie.nodeCount[d - 1];
+            for (let j = 0; j < count; j += 1) rowParent[u * count + j] = u * above + parent[j];
+          }
+        }
+        const logProbs = await session.next({ step: d, prefixes, rowUser, rowParent });
+        if (logProbs.length !== rows * width) {
+          throw new Error(`the scorer returned ${logProbs.length} log-probs at position ${d}, expected ${rows} rows x ${width} codes = ${rows * width}`);
+        }
+        const childCount = trie.nodeCount[d + 1];
+        const start = trie.childStart[d];
+        const codes = trie.childCode[d];
+        const childScore = new Float64Array(U * childCount);
+        for (let u = 0; u < U; u += 1) {
+          for (let node = 0; node < count; node += 1) {
+            const row = u * count + node;
+            const s0 = nodeScore[row];
+            for (let j = start[node]; j < start[node + 1]; j += 1) {
+              childScore[u * childCount + j] = s0 + logProbs[row * width + codes[j]];
+            }
+          }
+        }
+        nodeScore = childScore;
+      }
+      const leaves = trie.nodeCount[L];
+      for (let u = 0; u < U; u += 1) {
+        const out = (first + u) * n;
+        for (let item = 0; item < n; item += 1) result[out + item] = nodeScore[u * leaves + trie.itemLeaf[item]];
+      }
+    } finally {
+      session.close();
+    }
+  }
+  return result;
+}
+
+/** The `k` best items of one score row (ties: lower item first), skipping items `skip` rejects. */
+export function topItems(scores: ArrayLike<number>, k: number, skip?: (item: number) => boolean): Int32Array {
+  const picked: number[] = [];
+  const pickedScore: number[] = [];
+  for (let item = 0; item < scores.length; item += 1) {
+    const s = scores[item];
+    if (!(s > -Infinity) || (skip && skip(item))) continue;
+    if (picked.length === k && !(s > pickedScore[k - 1])) continue;
+    let i = picked.length === k ? k - 1 : picked.length;
+    if (picked.length < k) {
+      picked.push(item);
+      pickedScore.push(s);
+    }
+    while (i > 0 && pickedScore[i - 1] < s) {
+      picked[i] = picked[i - 1];
+      pickedScore[i] = pickedScore[i - 1];
+      i -= 1;
+    }
+    picked[i] = item;
+    pickedScore[i] = s;
+  }
+  return Int32Array.from(picked);
+}
+
+/**
+ * How much of the exact top-k beam search missed: 1 - |beam top-k ∩ exact top-k| / |exact top-k|, for one
+ * user. 0 means beam search found the exact top-k.
+ */
+export function beamMissRate(beamItems: ArrayLike<number>, exactItems: ArrayLike<number>): number {
+  if (exactItems.length === 0) return 0;
+  const found = new Set(Array.from(beamItems));
+  let hits = 0;
+  for (let i = 0; i < exactItems.length; i += 1) if (found.has(exactItems[i])) hits += 1;
+  return 1 - hits / exactItems.length;
+}

@@ -1,0 +1,273 @@
+// Batch inference: top-K items per user from the model's catalog-constrained beam search, written as
+// Parquet rows (user_key, rank, item_key, score). The users are cut into shards; each shard is written
+// atomically (temp + rename) with a sidecar report, so a killed job resumes by skipping the shards that
+// exist, and never leaves a partial file that looks complete. Users whose input has unknown items or an
+// empty history are counted and listed (sample keys) in the sidecar, never silently dropped.
+import { access, readFile } from 'node:fs/promises';
+import { beamSearch, PrefixTrie, type StepScorer } from '../decoding/index.js';
+import { Progress, writeJsonAtomic, type SemanticIds } from '../tokenizer/index.js';
+import {
+  float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8Vector,
+  writeParquetTable, DEFAULT_MAX_HISTORY, type Dataset,
+} from './data/index.js';
+import type { UserContext } from './evaluate.js';
+
+/** One user to recommend for: its key and history (dense item ids, oldest first). */
+export interface RecommendRequest {
+  userKey: string;
+  /** Dense user id in the data set, or -1 for a user the data set does not know. */
+  user: number;
+  history: Int32Array;
+  /** Input history items the catalog does not know (dropped from `history`). */
+  unknownItems: string[];
+}
+
+export interface RequestIssues {
+  /** Users with at least one history item the catalog does not know (those items were dropped). */
+  unknownItems: { users: number; items: number; sample: { userKey: string; itemKeys: string[] }[] };
+  /** Users with no usable history: they get no recommendations. */
+  emptyHistory: { users: number; sample: string[] };
+  /** Input users the data set does not know (and, without a history column, have no history). */
+  unknownUsers: { users: number; sample: string[] };
+}
+
+const SAMPLE = 20;
+
+/** Counts and sample keys of the requests that cannot be served as given. */
+export function requestIssues(requests: readonly RecommendRequest[]): RequestIssues {
+  const issues: RequestIssues = { unknownItems: { users: 0, items: 0, sample: [] }, emptyHistory: { users: 0, sample: [] }, unknownUsers: { users: 0, sample: [] } };
+  for (const r of requests) {
+    if (r.unknownItems.length > 0) {
+      issues.unknownItems.users += 1;
+      issues.unknownItems.items += r.unknownItems.length;
+      if (issues.unknownItems.sample.length < SAMPLE) issues.unknownItems.sample.push({ userKey: r.userKey, itemKeys: r.unknownItems.slice(0, 10) });
+    }
+    if (r.history.length === 0) {
+      issues.emptyHistory.users += 1;
+      if (issues.emptyHistory.sample.length < SAMPLE) issues.emptyHistory.sample.push(r.userKey);
+    }
+    if (r.user < 0) {
+      issues.unknownUsers.users += 1;
+      if (issues.unknownUsers.sample.length < SAMPLE) issues.unknownUsers.sample.push(r.userKey);
+    }
+  }
+  return issues;
+}
+
+/**
+ * The users to serve: every data set user (history = the last `maxHistory` items of its sequence), or the
+ * users of an input table: column `user_key`, and optionally `history` (list of item keys, oldest first;
+ * without it the data set's sequence of that user is used).
+ */
+export function resolveRequests(
+  dataset: Pick<Dataset, 'items' | 'sequences'>,
+  input: { userKeys: string[]; histories: string[][] | null } | null,
+  maxHistory = DEFAULT_MAX_HISTORY,
+): RecommendRequest[] {
+  const tail = (h: Int32Array): Int32Array => h.slice(Math.max(0, h.length - maxHistory));
+  if (!input) {
+    return dataset.sequences.userKeys.map((userKey, user) => ({ userKey, user, history: tail(dataset.sequences.items[user]), unknownItems: [] }));
+  }
+  const userOf = new Map(dataset.sequences.userKeys.map((k, u) => [k, u]));
+  const itemOf = new Map(dataset.items.keys.map((k, i) => [k, i]));
+  return input.userKeys.map((userKey, row) => {
+    const user = userOf.get(userKey) ?? -1;
+    if (!input.histories) {
+      return { userKey, user, history: user >= 0 ? tail(dataset.sequences.items[user]) : new Int32Array(0), unknownItems: [] };
+    }
+    const known: number[] = [];
+    const unknownItems: string[] = [];
+    for (const key of input.histories[row]) {
+      const item = itemOf.get(key);
+      if (item === undefined) unknownItems.push(key);
+      else known.push(item);
+    }
+    return { userKey, user, history: tail(Int32Array.from(known)), unknownItems };
+  });
+}
+
+/** Reads `--input`: a Parquet file with `user_key` (utf8) and optionally `history` (list<utf8> item keys). */
+export async function readRequestTable(path: string): Promise<{ userKeys: string[]; histories: string[][] | null }> {
+  const table = await readParquetTable(path);
+  const userKeys = readUtf8Column(table, 'user_key', path);
+  const histories = hasColumn(table, 'history') ? readUtf8ListColumn(table, 'history', path) : null;
+  return { userKeys, histories };
+}
+
+/** Parses "i/n" (0-based shard i of n). */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new Error(`--shard must be i/n with 0 <= i < n (0-based), got "${text}"`);
+  return { index, count };
+}
+
+/** Where shard i of n goes: OUT itself for a single shard, else OUT-0000i-of-0000n.parquet. */
+export function shardPath(out: string, index: number, count: number): string {
+  if (count === 1) return out;
+  const base = out.endsWith('.parquet') ? out.slice(0, -'.parquet'.length) : out;
+  return `${base}-${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`;
+}
+
+function sidecarPath(parquetPath: string): string {
+  return `${parquetPath.endsWith('.parquet') ? parquetPath.slice(0, -'.parquet'.length) : parquetPath}.report.json`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+export interface WriteRecommendationsOptions {
+  scorer: StepScorer<UserContext>;
+  itemCodes: SemanticIds;
+  itemKeys: readonly string[];
+  requests: readonly RecommendRequest[];
+  out: string;
+  topK?: number;
+  beamSize?: number;
+  batchSize?: number;
+  excludeHistory?: boolean;
+  /** Run only shard `index` of `count` (a worker of a parallel job). */
+  shard?: { index: number; count: number };
+  /** Cut the job into this many shards and run them all in turn (default 1; ignored with `shard`). */
+  shards?: number;
+  /** Recorded in the sidecar and checked on resume (e.g. the model directory). */
+  fingerprint?: Record<string, unknown>;
+  progress?: boolean;
+}
+
+export interface ShardSummary {
+  index: number;
+  count: number;
+  path: string;
+  skipped: boolean;
+  users: number;
+  rows: number;
+  usersPerSecond: number;
+}
+
+/** Recommends for the requests, shard by shard; returns what each shard did. */
+export async function writeRecommendations(options: WriteRecommendationsOptions): Promise<ShardSummary[]> {
+  const topK = options.topK ?? 10;
+  const beamSize = options.beamSize ?? 20;
+  const batchSize = options.batchSize ?? 256;
+  const excludeHistory = options.excludeHistory ?? true;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size must be an integer >= 1, got ${batchSize}`);
+  const count = options.shard?.count ?? options.shards ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--shards must be an integer >= 1, got ${count}`);
+  const indices = options.shard ? [options.shard.index] : Array.from({ length: count }, (_, i) => i);
+  const trie = PrefixTrie.build(options.itemCodes);
+  if (trie.items !== options.itemKeys.length) {
+    throw new Error(`the tokenizer has codes for ${trie.items} items but the data set has ${options.itemKeys.length} items`);
+  }
+  const settings = { topK, beamSize, excludeHistory, users: options.requests.length, shards: count, ...options.fingerprint };
+  const { requests } = options;
+  const summaries: ShardSummary[] = [];
+  for (const index of indices) {
+    const path = shardPath(options.out, index, count);
+    const from = Math.floor((index * requests.length) / count);
+    const to = Math.floor(((index + 1) * requests.length) / count);
+    const label = `recommend shard ${index}/${count}`;
+    if (await exists(path)) {
+      const previous = await readFile(sidecarPath(path), 'utf8').then((t) => JSON.parse(t) as { settings?: Record<string, unknown> }, () => null);
+      if (previous?.settings && JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
+        throw new Error(`${path} exists but was written with other settings (${JSON.stringify(previous.settings)}); delete it or rerun with the same options`);
+      }
+      if (options.progress !== false) process.stderr.write(`${label}: ${path} exists, skipped (delete it to recompute)\n`);
+      summaries.push({ index, count, path, skipped: true, users: to - from, rows: 0, usersPerSecond: 0 });
+      continue;
+    }
+    const userKeys: string[] = [];
+    const ranks: number[] = [];
+    const itemKeys: string[] = [];
+    const scores: number[] = [];
+    const served = requests.slice(from, to).filter((r) => r.history.length > 0);
+    const progress = new Progress({ label, total: served.length, unit: 'user', silent: options.progress === false });
+    const t0 = performance.now();
+    let invalid = 0;
+    for (let first = 0; first < served.length; first += batchSize) {
+      const batch = served.slice(first, first + batchSize);
+      const { candidates, stats } = await beamSearch(options.scorer, trie, batch.map((r) => ({ user: r.user, history: r.history })), { topK, beamSize, excludeHistory });
+      invalid += stats.invalid;
+      batch.forEach((r, i) => {
+        candidates[i].forEach((c, k) => {
+          userKeys.push(r.userKey);
+          ranks.push(k + 1);
+          itemKeys.push(options.itemKeys[c.item]);
+          scores.push(c.score);
+        });
+      });
+      progress.update(first + batch.length, { 'users/s': (first + batch.length) / Math.max((performance.now() - t0) / 1000, 1e-9) });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const usersPerSecond = served.length / Math.max(seconds, 1e-9);
+    progress.finish({ 'users/s': usersPerSecond });
+    // The sidecar first, the Parquet last: the Parquet file's existence marks the shard done.
+    await writeJsonAtomic(sidecarPath(path), {
+      shard: { index, count, firstUser: from, endUser: to },
+      settings,
+      users: to - from,
+      served: served.length,
+      rows: userKeys.length,
+      seconds,
+      usersPerSecond,
+      invalidIds: invalid,
+      issues: requestIssues(requests.slice(from, to)),
+      createdAt: new Date().toISOString(),
+    });
+    await writeParquetTable(path, makeTable({
+      user_key: utf8Vector(userKeys),
+      rank: int32Vector(ranks),
+      item_key: utf8Vector(itemKeys),
+      score: float64Vector(scores),
+    }));
+    summaries.push({ index, count, path, skipped: false, users: to - from, rows: userKeys.length, usersPerSecond });
+  }
+  return summaries;
+}
+
+export interface RecommendRunOptions {
+  data: string;
+  tokenizer: string;
+  model: string;
+  input?: string;
+  out: string;
+  topK?: number;
+  beamSize?: number;
+  batchSize?: number;
+  shard?: string;
+  shards?: number;
+  excludeHistory?: boolean;
+  maxHistory?: number;
+  progress?: boolean;
+}
+
+/** `semid recommend`: loads the data set, tokenizer codes and model, then writes the shards. */
+export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
+  const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  const { readDataset } = await import('./data/index.js');
+  const { readItemCodes } = await import('./tokenize.js');
+  const { initBackend, loadModel, createStepScorer } = await import('../seq2seq/index.js');
+  const dataset = await readDataset(options.data);
+  const itemCodes = await readItemCodes(options.tokenizer);
+  const input = options.input ? await readRequestTable(options.input) : null;
+  const requests = resolveRequests(dataset, input, options.maxHistory ?? DEFAULT_MAX_HISTORY);
+  const issues = requestIssues(requests);
+  const log = (m: string): void => {
+    if (options.progress !== false) process.stderr.write(`${m}\n`);
+  };
+  if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
+  if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
+  await initBackend({ quiet: options.progress === false });
+  const model = await loadModel(options.model);
+  const scorer = createStepScorer(model, itemCodes);
+  const shards = await writeRecommendations({
+    scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
+    topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
+    shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null }, progress: options.progress,
+  });
+  const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
+  await writeJsonAtomic(reportPath, { users: requests.length, ...issues });
+  return { shards, issues, reportPath };
+}

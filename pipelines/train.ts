@@ -1,0 +1,98 @@
+// `semid train`: data set + item codes -> leave-one-out examples -> a trained sequence model in MODELDIR
+// (model.json + weights.bin, config.json, vocab.json, metrics.jsonl, checkpoints/). Validation is
+// Recall@K / NDCG@K of beam search on a sample of validation users, through evaluateModel.
+import { join } from 'node:path';
+import { PrefixTrie } from '../decoding/index.js';
+import {
+  Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  type ModelConfig, type TrainConfig, type TrainResult,
+} from '../seq2seq/index.js';
+import { writeJsonAtomic } from '../tokenizer/index.js';
+import { leaveOneOut, readDataset } from './data/index.js';
+import { evaluateModel, evenSample, popularityRanks, trainingPopularity } from './evaluate.js';
+import { metricsFromRanks } from './metrics.js';
+import { readItemCodes } from './tokenize.js';
+
+export interface TrainModelOptions {
+  /** Data set directory. */
+  data: string;
+  /** Tokenizer directory (codes.parquet). */
+  tokenizer: string;
+  /** MODELDIR. */
+  out: string;
+  preset?: string;
+  arch?: 'encdec' | 'decoder';
+  /** Model fields over the preset. */
+  model?: Partial<ModelConfig>;
+  /** Trainer fields over the preset. */
+  train?: Partial<TrainConfig>;
+  /** Flat fields (CLI flags, --config file), split into model and trainer fields; win over `model`/`train`. */
+  overrides?: Record<string, unknown>;
+  resume?: boolean;
+  /** Validation users sampled evenly from the validation split (0 = no validation). Default 500. */
+  validUsers?: number;
+  /** Beam size of validation search. Default 20. */
+  beam?: number;
+  silent?: boolean;
+}
+
+export interface TrainModelResult extends TrainResult {
+  out: string;
+  model: ModelConfig;
+  train: TrainConfig;
+  examples: number;
+  parameters: number;
+  /** Popularity's metrics on the same validation users, for comparison. */
+  popularity?: Record<string, number>;
+}
+
+export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult> {
+  const flat = splitOverrides(opts.overrides ?? {});
+  const modelConfig = resolveModelConfig({ ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model }, opts.preset);
+  const trainConfig = resolveTrainConfig({ ...(opts.train ?? {}), ...flat.train }, opts.preset);
+  const log = (m: string): void => {
+    if (!opts.silent) process.stderr.write(`${m}\n`);
+  };
+
+  const dataset = await readDataset(opts.data);
+  const itemCodes = await readItemCodes(opts.tokenizer);
+  const items = dataset.items.keys.length;
+  const codeRows = itemCodes.codes.length / itemCodes.levels.length;
+  if (codeRows !== items) throw new Error(`${opts.tokenizer} has codes for ${codeRows} items but the data set ${opts.data} has ${items} items`);
+  const examples = leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory });
+  if (examples.length === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
+
+  await initBackend({ quiet: opts.silent });
+  const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets });
+  const model = createModel(modelConfig, vocab);
+  const batcher = new Batcher(vocab, itemCodes, modelConfig.maxHistory, modelConfig.historyTokens);
+  const parameters = model.params.count();
+  log(`train: ${examples.length} examples, ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
+  await writeJsonAtomic(join(opts.out, 'config.json'), { model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null });
+  await writeJsonAtomic(join(opts.out, 'vocab.json'), vocab.toJSON());
+
+  const validUsers = opts.validUsers ?? 500;
+  const beam = opts.beam ?? 20;
+  let validate: ((m: typeof model) => Promise<Record<string, number>>) | undefined;
+  let popularity: Record<string, number> | undefined;
+  if (validUsers > 0 && trainConfig.evalEvery > 0) {
+    const all = leaveOneOut(dataset.sequences, 'valid', { maxHistory: modelConfig.maxHistory });
+    const valid = evenSample(all.length, validUsers).map((i) => all[i]);
+    if (valid.length > 0) {
+      const ks = [10, Math.min(20, beam)].filter((k, i, a) => k <= beam && a.indexOf(k) === i);
+      const trie = PrefixTrie.build(itemCodes);
+      popularity = metricsFromRanks(popularityRanks(trainingPopularity(dataset.sequences, items), valid, Math.max(...ks)), ks) as Record<string, number>;
+      log(`train: validating on ${valid.length} users every ${trainConfig.evalEvery} steps; popularity recall@10 ${popularity['recall@10']?.toFixed(4)} ndcg@10 ${popularity['ndcg@10']?.toFixed(4)}`);
+      validate = async (m) => {
+        const scorer = createStepScorer(m, itemCodes);
+        return (await evaluateModel({ scorer, itemCodes, examples: valid, ks, beamSize: beam, trie, progress: false })) as Record<string, number>;
+      };
+    }
+  }
+  try {
+    const result = await train({ model, config: trainConfig, examples, batcher, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent });
+    return { ...result, out: opts.out, model: modelConfig, train: trainConfig, examples: examples.length, parameters, popularity };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+// `semid eval`: Recall@K / NDCG@K of a model's constrained beam search (leave-one-out, full catalog),
+// with popularity and dense baselines, written as JSON.
+import type { Argv, CommandModule } from 'yargs';
+import { parseKs, runEvaluation } from '../pipelines/index.js';
+
+export const evalCommand: CommandModule = {
+  command: 'eval',
+  describe: 'evaluate a model: Recall@K, NDCG@K (leave-one-out, full catalog) with popularity and dense baselines',
+  builder: (y: Argv) => y
+    .option('data', { type: 'string', demandOption: true, describe: 'data set directory' })
+    .option('tokenizer', { type: 'string', demandOption: true, describe: 'tokenizer directory TOKDIR (codes.parquet)' })
+    .option('model', { type: 'string', demandOption: true, describe: 'model directory' })
+    .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'leave-one-out split' })
+    .option('k', { type: 'string', default: '5,10,20', describe: 'cutoffs K, comma-separated' })
+    .option('beam', { type: 'number', default: 20, describe: 'beam size (>= the largest K)' })
+    .option('users', { type: 'number', describe: 'evaluate N users, evenly spaced over the split (default all)' })
+    .option('batch-size', { type: 'number', default: 256, describe: 'users per beam-search batch' })
+    .option('exclude-history', { type: 'boolean', default: false, describe: 'never recommend items of the user\'s history (off in the TIGER protocol)' })
+    .option('embeddings', { type: 'string', default: 'default', describe: 'embeddings name for the dense baseline' })
+    .option('dense-last', { type: 'number', default: 5, describe: 'dense baseline: history items averaged into the user vector' })
+    .option('exact-sample', { type: 'number', default: 0, describe: 'compare beam search with exact scoring of the whole catalog on N users' })
+    .option('max-history', { type: 'number', default: 20, describe: 'history items per user' })
+    .option('unconstrained', { type: 'boolean', default: false, describe: 'research: beam search without the catalog trie (reports the invalid-ID rate)' })
+    .option('fallback', { type: 'boolean', default: false, describe: 'with --unconstrained: map invalid IDs to the nearest item (tokenizer decode + HNSW)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
+  handler: async (argv) => {
+    const a = argv as Record<string, unknown>;
+    const report = await runEvaluation({
+      data: a.data as string,
+      tokenizer: a.tokenizer as string,
+      model: a.model as string,
+      split: a.split as 'valid' | 'test',
+      ks: parseKs(a.k as string),
+      beamSize: a.beam as number,
+      users: a.users as number | undefined,
+      batchSize: a.batchSize as number,
+      excludeHistory: a.excludeHistory as boolean,
+      embeddings: a.embeddings as string,
+      denseLastItems: a.denseLast as number,
+      exactSample: a.exactSample as number,
+      maxHistory: a.maxHistory as number,
+      unconstrained: a.unconstrained as boolean,
+      fallback: a.fallback as boolean,
+      out: a.out as string,
+    });
+    const ks = report.ks as number[];
+    const line = (name: string, m: Record<string, unknown>): string =>
+      `${name.padEnd(11)} ${ks.map((k) => `R@${k} ${(m[`recall@${k}`] as number).toFixed(4)}  N@${k} ${(m[`ndcg@${k}`] as number).toFixed(4)}`).join('  ')}`;
+    const baselines = report.baselines as Record<string, Record<string, unknown>>;
+    process.stdout.write(`${line('model', report)}\n${line('popularity', baselines.popularity)}\n`);
+    if (!baselines.dense.skipped) process.stdout.write(`${line('dense', baselines.dense)}\n`);
+    process.stdout.write(`${report.users} users, ${(report.usersPerSecond as number).toFixed(1)} users/s; written to ${a.out as string}\n`);
+  },
+};

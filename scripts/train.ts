@@ -1,0 +1,74 @@
+// `semid train`: trains a sequence model on a data set's leave-one-out histories and a tokenizer's item codes.
+import { readFile } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { trainModel } from '../pipelines/index.js';
+
+/** CLI flag (yargs camel-case) -> config field. */
+const FIELDS: Record<string, string> = {
+  steps: 'steps', batchSize: 'batchSize', lr: 'lr', warmupSteps: 'warmupSteps', weightDecay: 'weightDecay', clipNorm: 'clipNorm',
+  evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
+  dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
+  maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
+};
+
+export const trainCommand: CommandModule = {
+  command: 'train',
+  describe: 'train the sequence model (encoder-decoder or decoder-only) and write MODELDIR',
+  builder: (y: Argv) => y
+    .option('data', { type: 'string', demandOption: true, describe: 'data set directory' })
+    .option('tokenizer', { type: 'string', demandOption: true, describe: 'tokenizer directory TOKDIR (codes.parquet)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'model directory MODELDIR' })
+    .option('preset', { type: 'string', default: 'small', choices: ['tiny', 'small', 'tiger'], describe: 'model and trainer sizes' })
+    .option('arch', { type: 'string', choices: ['encdec', 'decoder'], describe: 'encoder-decoder (TIGER) or decoder-only (RecGPT)' })
+    .option('resume', { type: 'boolean', default: false, describe: 'continue from MODELDIR/checkpoints/last' })
+    .option('config', { type: 'string', describe: 'JSON file of model/trainer fields (flags win)' })
+    .option('steps', { type: 'number', describe: 'optimiser steps' })
+    .option('batch-size', { type: 'number', describe: 'sequences per step' })
+    .option('lr', { type: 'number', describe: 'peak learning rate' })
+    .option('warmup-steps', { type: 'number', describe: 'linear warm-up steps, then 1/sqrt decay' })
+    .option('weight-decay', { type: 'number', describe: 'AdamW decoupled weight decay' })
+    .option('clip-norm', { type: 'number', describe: 'gradient clipping by global norm (0 = off)' })
+    .option('eval-every', { type: 'number', describe: 'validate every N steps (0 = never)' })
+    .option('patience', { type: 'number', describe: 'early stopping: validations without improvement (0 = never)' })
+    .option('monitor', { type: 'string', describe: 'metric early stopping watches (default ndcg@10)' })
+    .option('checkpoint-every', { type: 'number', describe: 'checkpoint every N steps' })
+    .option('seed', { type: 'number', describe: 'seed of weights, data order and dropout' })
+    .option('dropout', { type: 'number' })
+    .option('d-model', { type: 'number' })
+    .option('heads', { type: 'number' })
+    .option('head-dim', { type: 'number' })
+    .option('d-ff', { type: 'number' })
+    .option('encoder-layers', { type: 'number' })
+    .option('decoder-layers', { type: 'number' })
+    .option('max-history', { type: 'number', describe: 'history items kept (default 20)' })
+    .option('user-buckets', { type: 'number', describe: 'user hash buckets (default 2000; 0 = no user token)' })
+    .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
+    .option('valid-users', { type: 'number', default: 500, describe: 'validation users (0 = no validation)' })
+    .option('beam', { type: 'number', default: 20, describe: 'validation beam size' }),
+  handler: async (argv) => {
+    const a = argv as Record<string, unknown>;
+    let fromFile: Record<string, unknown> = {};
+    if (typeof a.config === 'string') {
+      try {
+        fromFile = JSON.parse(await readFile(a.config, 'utf8')) as Record<string, unknown>;
+      } catch (err) {
+        throw new Error(`--config ${a.config}: ${(err as Error).message}`);
+      }
+    }
+    const flags = Object.fromEntries(Object.entries(FIELDS).filter(([flag]) => a[flag] !== undefined).map(([flag, field]) => [field, a[flag]]));
+    const result = await trainModel({
+      data: a.data as string,
+      tokenizer: a.tokenizer as string,
+      out: a.out as string,
+      preset: a.preset as string,
+      arch: a.arch as 'encdec' | 'decoder' | undefined,
+      resume: a.resume as boolean,
+      overrides: { ...fromFile, ...flags },
+      validUsers: a.validUsers as number,
+      beam: a.beam as number,
+    });
+    const best = result.best ? `best step ${result.best.step}: ${Object.entries(result.best.metrics).filter(([k]) => k.includes('@')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}` : 'no validation';
+    const pop = result.popularity ? `; popularity recall@10 ${result.popularity['recall@10']?.toFixed(4)}` : '';
+    process.stdout.write(`trained ${result.step} steps (${result.sequencesPerSecond.toFixed(1)} seq/s), loss ${result.lastLoss.toFixed(4)}; ${best}${pop}; model in ${result.out}\n`);
+  },
+};

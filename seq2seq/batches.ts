@@ -1,0 +1,177 @@
+// Leave-one-out examples -> token batches, and the seeded, resumable data order.
+//
+// Layout of one example's context (encoder input, or the first part of the decoder-only stack):
+//   position 0: the user token (PAD when there are no user buckets: masked)
+//   positions 1..: history items, right-aligned (the most recent item last), padding in front.
+// `codes` mode: one position per code (P = 1 token per position); `item` mode: one position per item,
+// whose P = L code tokens are summed into one embedding. Histories are trimmed to the batch's longest.
+import type { SemanticIds } from '../tokenizer/index.js';
+import type { HistoryTokens } from './config.js';
+import { BOS, PAD, Vocab } from './vocab.js';
+
+export interface TokenBatch {
+  size: number;
+  /** Context positions S (user + history slots). */
+  srcLen: number;
+  /** Tokens per context position: 1 (`codes`) or the code length (`item`). */
+  slots: number;
+  /** Context tokens, PAD where empty. */
+  src: Int32Array; // [size, srcLen, slots]
+  /** 1 where the position holds a real token (or item). */
+  srcMask: Float32Array; // [size, srcLen]
+  /** Item index of each context position (0 = the user token), for the decoder-only attention pattern. */
+  srcGroup: Int32Array; // [srcLen]
+  /** Decoder input: BOS then the target's codes but the last. */
+  tgtIn: Int32Array; // [size, L]
+  /** Decoder targets: the target's code tokens. */
+  tgtOut: Int32Array; // [size, L]
+}
+
+/** One training example (structurally the data layer's leave-one-out `Example`). */
+export interface Example {
+  user: number;
+  history: Int32Array;
+  target: number;
+}
+
+export interface ContextInput {
+  user: number;
+  history: Int32Array;
+}
+
+/** Converts item codes into the token table once; batches then index it. */
+export class Batcher {
+  readonly itemTokens: Int32Array; // [items, L]
+  readonly L: number;
+  readonly items: number;
+
+  constructor(readonly vocab: Vocab, itemCodes: SemanticIds, readonly maxHistory: number, readonly mode: HistoryTokens) {
+    this.itemTokens = vocab.itemTokens(itemCodes);
+    this.L = vocab.codeLength;
+    this.items = this.itemTokens.length / this.L;
+  }
+
+  private checkItem(item: number, what: string): void {
+    if (!Number.isInteger(item) || item < 0 || item >= this.items) {
+      throw new Error(`${what} item id ${item} is outside the ${this.items} items that have semantic IDs`);
+    }
+  }
+
+  /** Context tokens only (the scorer's input). */
+  contexts(inputs: readonly ContextInput[]): Omit<TokenBatch, 'tgtIn' | 'tgtOut'> {
+    const { L } = this;
+    const slots = this.mode === 'item' ? L : 1;
+    const perItem = this.mode === 'item' ? 1 : L;
+    let longest = 1;
+    for (const c of inputs) longest = Math.max(longest, Math.min(c.history.length, this.maxHistory));
+    const srcLen = 1 + longest * perItem;
+    const size = inputs.length;
+    const src = new Int32Array(size * srcLen * slots).fill(PAD);
+    const srcMask = new Float32Array(size * srcLen);
+    const srcGroup = new Int32Array(srcLen);
+    for (let p = 1; p < srcLen; p++) srcGroup[p] = 1 + Math.floor((p - 1) / perItem);
+    for (let b = 0; b < size; b++) {
+      const { user, history } = inputs[b];
+      const base = b * srcLen;
+      const userTok = this.vocab.userToken(user);
+      src[base * slots] = userTok;
+      srcMask[base] = userTok === PAD ? 0 : 1;
+      const kept = Math.min(history.length, this.maxHistory);
+      const first = history.length - kept;
+      const startSlot = longest - kept;
+      for (let h = 0; h < kept; h++) {
+        const item = history[first + h];
+        this.checkItem(item, 'history');
+        const slotItem = startSlot + h;
+        for (let l = 0; l < L; l++) {
+          const tok = this.itemTokens[item * L + l];
+          if (this.mode === 'item') {
+            const pos = 1 + slotItem;
+            src[(base + pos) * slots + l] = tok;
+            srcMask[base + pos] = 1;
+          } else {
+            const pos = 1 + slotItem * L + l;
+            src[base + pos] = tok;
+            srcMask[base + pos] = 1;
+          }
+        }
+      }
+    }
+    return { size, srcLen, slots, src, srcMask, srcGroup };
+  }
+
+  /** A training batch from examples. */
+  batch(examples: readonly Example[]): TokenBatch {
+    const ctx = this.contexts(examples);
+    const { L } = this;
+    const tgtIn = new Int32Array(examples.length * L);
+    const tgtOut = new Int32Array(examples.length * L);
+    for (let b = 0; b < examples.length; b++) {
+      const target = examples[b].target;
+      this.checkItem(target, 'target');
+      tgtIn[b * L] = BOS;
+      for (let l = 0; l < L; l++) {
+        const tok = this.itemTokens[target * L + l];
+        tgtOut[b * L + l] = tok;
+        if (l + 1 < L) tgtIn[b * L + l + 1] = tok;
+      }
+    }
+    return { ...ctx, tgtIn, tgtOut };
+  }
+}
+
+/** Small, fast, seedable PRNG with a state that fits in JSON (mulberry32). */
+export function mulberry32(state: number): { next: () => number; state: () => number } {
+  let s = state >>> 0;
+  return {
+    next: () => {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    state: () => s,
+  };
+}
+
+/** Position in the data order: the epoch (its permutation is derived from seed + epoch) and the offset in it. */
+export interface DataPosition {
+  epoch: number;
+  offset: number;
+}
+
+/** Epoch-wise shuffled batches; the order is a pure function of (seed, epoch), so a position resumes exactly. */
+export class DataOrder {
+  private perm: Uint32Array | null = null;
+  private permEpoch = -1;
+
+  constructor(private readonly n: number, private readonly seed: number, private readonly batchSize: number) {
+    if (n === 0) throw new Error('no training examples: the data set has no user with enough interactions for the train split');
+  }
+
+  private permutation(epoch: number): Uint32Array {
+    if (this.perm && this.permEpoch === epoch) return this.perm;
+    const rng = mulberry32((this.seed * 1000003 + epoch * 7919 + 1) >>> 0);
+    const p = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) p[i] = i;
+    for (let i = this.n - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      const t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    this.perm = p;
+    this.permEpoch = epoch;
+    return p;
+  }
+
+  /** The indices of the next batch, and the position after it. A batch never straddles epochs. */
+  next(pos: DataPosition): { indices: Uint32Array; after: DataPosition } {
+    const perm = this.permutation(pos.epoch);
+    const end = Math.min(this.n, pos.offset + this.batchSize);
+    const indices = perm.slice(pos.offset, end);
+    const after = end >= this.n ? { epoch: pos.epoch + 1, offset: 0 } : { epoch: pos.epoch, offset: end };
+    return { indices, after };
+  }
+}

@@ -1,0 +1,214 @@
+// Model and training configuration: one ModelConfig and one TrainConfig, their defaults, the presets
+// (a lookup table), and the resolvers that validate a user's partial config once, naming field and value.
+
+export type Architecture = 'encdec' | 'decoder';
+/** How a history item enters the encoder: one token per code (TIGER), or one token per item (sum of its code embeddings). */
+export type HistoryTokens = 'codes' | 'item';
+
+export interface ModelConfig {
+  /** `encdec`: T5-style encoder-decoder (TIGER). `decoder`: one causal stack over history then target (RecGPT). */
+  arch: Architecture;
+  encoderLayers: number;
+  /** Layers of the decoder (of the single stack for `decoder`). */
+  decoderLayers: number;
+  dModel: number;
+  heads: number;
+  headDim: number;
+  dFF: number;
+  dropout: number;
+  /** T5 relative position buckets and the distance where the log buckets saturate. */
+  relBuckets: number;
+  relMaxDistance: number;
+  /** Users are hashed into this many tokens (TIGER: 2000); 0 = no user token. */
+  userBuckets: number;
+  /** Last items of the history kept. */
+  maxHistory: number;
+  historyTokens: HistoryTokens;
+  /** Seed of the initial weights. */
+  seed: number;
+}
+
+export interface TrainConfig {
+  batchSize: number;
+  /** Total optimiser steps. */
+  steps: number;
+  /** Peak learning rate, reached after `warmupSteps`, then decayed as 1/sqrt(step). */
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Gradients are rescaled so their global L2 norm is at most this (0 = off). */
+  clipNorm: number;
+  /** Seed of the data order and dropout. */
+  seed: number;
+  /** Validate every N steps (0 = never; also needs a validate callback). */
+  evalEvery: number;
+  /** Stop after this many validations without improvement of `monitor` (0 = never). */
+  patience: number;
+  /** Metric that early stopping and the best checkpoint watch (higher is better). */
+  monitor: string;
+  /** Write a resumable checkpoint every N steps. */
+  checkpointEvery: number;
+}
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  arch: 'encdec',
+  encoderLayers: 2,
+  decoderLayers: 2,
+  dModel: 64,
+  heads: 4,
+  headDim: 32,
+  dFF: 256,
+  dropout: 0.1,
+  relBuckets: 32,
+  relMaxDistance: 128,
+  userBuckets: 2000,
+  maxHistory: 20,
+  historyTokens: 'codes',
+  seed: 0,
+};
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  batchSize: 256,
+  steps: 3000,
+  lr: 0.003,
+  warmupSteps: 300,
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  clipNorm: 1.0,
+  seed: 0,
+  evalEvery: 500,
+  patience: 5,
+  monitor: 'ndcg@10',
+  checkpointEvery: 200,
+};
+
+export interface Preset {
+  model: Partial<ModelConfig>;
+  train: Partial<TrainConfig>;
+}
+
+export const PRESETS: Record<string, Preset> = {
+  /** Unit tests and the demo: trains in seconds. */
+  tiny: {
+    model: { encoderLayers: 1, decoderLayers: 1, dModel: 32, heads: 2, headDim: 16, dFF: 64, dropout: 0, userBuckets: 100 },
+    train: { batchSize: 64, steps: 400, lr: 0.01, warmupSteps: 40, evalEvery: 100, checkpointEvery: 100 },
+  },
+  /** A useful model on 2 CPU cores. */
+  small: {
+    model: { encoderLayers: 2, decoderLayers: 2, dModel: 64, heads: 4, headDim: 32, dFF: 256, dropout: 0.1 },
+    train: { batchSize: 256, steps: 3000, lr: 0.003, warmupSteps: 300 },
+  },
+  /** TIGER's sizes (Rajput et al. 2023): 4 + 4 layers, d_model 128, 6 heads of 64, ff 1024, lr 0.01 warm-up 10k. */
+  tiger: {
+    model: { encoderLayers: 4, decoderLayers: 4, dModel: 128, heads: 6, headDim: 64, dFF: 1024, dropout: 0.1 },
+    train: { batchSize: 256, steps: 200000, lr: 0.01, warmupSteps: 10000, evalEvery: 5000, checkpointEvery: 1000 },
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}
+
+export function getPreset(name: string): Preset {
+  const preset = PRESETS[name];
+  if (!preset) throw new Error(`unknown preset "${name}": expected one of ${presetNames().join(', ')}`);
+  return preset;
+}
+
+function checkKeys(kind: string, partial: object, defaults: object): void {
+  for (const key of Object.keys(partial)) {
+    if (!(key in defaults)) throw new Error(`unknown ${kind} field "${key}": expected one of ${Object.keys(defaults).join(', ')}`);
+  }
+}
+
+function int(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new Error(`\`${name}\` must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function num(name: string, value: unknown, min: number, max: number, maxInclusive = true): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && (maxInclusive ? value <= max : value < max);
+  if (!ok) throw new Error(`\`${name}\` must be a number in [${min}, ${max}${maxInclusive ? ']' : ')'}, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new Error(`\`${name}\` must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/** Defaults, then the preset (if named), then `overrides`; validated. */
+export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?: string): ModelConfig {
+  checkKeys('model config', overrides, DEFAULT_MODEL_CONFIG);
+  const c = { ...DEFAULT_MODEL_CONFIG, ...(preset ? getPreset(preset).model : {}), ...stripUndefined(overrides) };
+  return {
+    arch: oneOf('arch', c.arch, ['encdec', 'decoder'] as const),
+    encoderLayers: int('encoderLayers', c.encoderLayers, c.arch === 'encdec' ? 1 : 0),
+    decoderLayers: int('decoderLayers', c.decoderLayers, 1),
+    dModel: int('dModel', c.dModel, 1),
+    heads: int('heads', c.heads, 1),
+    headDim: int('headDim', c.headDim, 1),
+    dFF: int('dFF', c.dFF, 1),
+    dropout: num('dropout', c.dropout, 0, 1, false),
+    relBuckets: int('relBuckets', c.relBuckets, 2),
+    relMaxDistance: int('relMaxDistance', c.relMaxDistance, 2),
+    userBuckets: int('userBuckets', c.userBuckets, 0),
+    maxHistory: int('maxHistory', c.maxHistory, 1),
+    historyTokens: oneOf('historyTokens', c.historyTokens, ['codes', 'item'] as const),
+    seed: int('seed', c.seed, 0),
+  };
+}
+
+export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?: string): TrainConfig {
+  checkKeys('train config', overrides, DEFAULT_TRAIN_CONFIG);
+  const c = { ...DEFAULT_TRAIN_CONFIG, ...(preset ? getPreset(preset).train : {}), ...stripUndefined(overrides) };
+  if (typeof c.monitor !== 'string' || c.monitor.length === 0) throw new Error(`\`monitor\` must be a metric name, got ${JSON.stringify(c.monitor)}`);
+  return {
+    batchSize: int('batchSize', c.batchSize, 1),
+    steps: int('steps', c.steps, 1),
+    lr: num('lr', c.lr, 0, 10),
+    warmupSteps: int('warmupSteps', c.warmupSteps, 0),
+    weightDecay: num('weightDecay', c.weightDecay, 0, 1),
+    beta1: num('beta1', c.beta1, 0, 1, false),
+    beta2: num('beta2', c.beta2, 0, 1, false),
+    epsilon: num('epsilon', c.epsilon, 0, 1),
+    clipNorm: num('clipNorm', c.clipNorm, 0, Number.MAX_VALUE),
+    seed: int('seed', c.seed, 0),
+    evalEvery: int('evalEvery', c.evalEvery, 0),
+    patience: int('patience', c.patience, 0),
+    monitor: c.monitor,
+    checkpointEvery: int('checkpointEvery', c.checkpointEvery, 1),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Splits a flat `{field: value}` map (CLI flags, a config file) into model and train overrides; unknown keys are an error. */
+export function splitOverrides(flat: Record<string, unknown>): { model: Partial<ModelConfig>; train: Partial<TrainConfig> } {
+  const model: Record<string, unknown> = {};
+  const train: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    if (value === undefined) continue;
+    if (key in DEFAULT_MODEL_CONFIG && key in DEFAULT_TRAIN_CONFIG) {
+      // `seed` is both: it seeds the weights and the data order.
+      model[key] = value;
+      train[key] = value;
+    } else if (key in DEFAULT_MODEL_CONFIG) model[key] = value;
+    else if (key in DEFAULT_TRAIN_CONFIG) train[key] = value;
+    else {
+      throw new Error(`unknown config field "${key}": expected one of ${[...Object.keys(DEFAULT_MODEL_CONFIG), ...Object.keys(DEFAULT_TRAIN_CONFIG)].join(', ')}`);
+    }
+  }
+  return { model: model as Partial<ModelConfig>, train: train as Partial<TrainConfig> };
+}

@@ -1,0 +1,133 @@
+// RecGPT-style decoder-only model: one stack over [user, history codes..., BOS, target codes...].
+// Attention is bidirectional among the codes of one history item and causal across items; the target
+// item (the one being generated) is causal token by token. Same blocks and tied head as the encoder-decoder.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config.js';
+import type { TokenBatch } from './batches.js';
+import {
+  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, mergeHeads, ParamStore, paddingBias, positionBias,
+  rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
+} from './layers.js';
+import { embedContext, embedTokens, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
+import { Vocab } from './vocab.js';
+
+const NO_DROPOUT = new DropoutSeeds(null);
+
+/**
+ * Attention pattern [(S+T)^2] as 1 (may attend) / 0: query i may see key j when j's item comes before i's,
+ * or both are codes of the same history item (bidirectional), or both are in the target and j <= i.
+ * `srcGroup` [S] is the item index of each context position (0 = the user token).
+ */
+export function decoderOnlyPattern(srcGroup: Int32Array, T: number): Uint8Array {
+  const S = srcGroup.length;
+  const N = S + T;
+  let targetGroup = 0;
+  for (const g of srcGroup) targetGroup = Math.max(targetGroup, g + 1);
+  const group = (i: number): number => (i < S ? srcGroup[i] : targetGroup);
+  const out = new Uint8Array(N * N);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < N; j++) {
+      const gi = group(i);
+      const gj = group(j);
+      out[i * N + j] = gj < gi || (gj === gi && (i < S || j <= i)) ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+interface DecoderOnlyScoringContext extends ScoringContext {
+  ctx: ContextBatch;
+}
+
+export class DecoderOnly implements SequenceModel {
+  readonly params: ParamStore;
+  private readonly shape: AttentionShape;
+  private readonly inner: number;
+
+  constructor(readonly config: ModelConfig, readonly vocab: Vocab, params?: ParamStore) {
+    this.shape = { heads: config.heads, headDim: config.headDim };
+    this.inner = config.heads * config.headDim;
+    this.params = params ?? DecoderOnly.init(config, vocab);
+  }
+
+  static init(c: ModelConfig, vocab: Vocab): ParamStore {
+    const p = new ParamStore(c.seed);
+    const inner = c.heads * c.headDim;
+    p.normal('shared', [vocab.size, c.dModel], 1);
+    p.normal('dec.pos', [c.relBuckets, c.heads], 1);
+    for (let i = 0; i < c.decoderLayers; i++) {
+      p.ones(`dec.${i}.ln1`, c.dModel);
+      p.linear(`dec.${i}.qkv`, c.dModel, 3 * inner);
+      p.linear(`dec.${i}.o`, inner, c.dModel);
+      p.ones(`dec.${i}.ln2`, c.dModel);
+      p.linear(`dec.${i}.wi`, c.dModel, c.dFF);
+      p.linear(`dec.${i}.wo`, c.dFF, c.dModel);
+    }
+    p.ones('dec.ln', c.dModel);
+    return p;
+  }
+
+  /** Hidden states [rows, S+T, d] of context rows followed by decoder tokens [rows, T]. */
+  private run(ctx: ContextBatch, tokens: Int32Array, T: number, seeds: DropoutSeeds): tf.Tensor {
+    const c = this.config;
+    const p = this.params;
+    const rows = ctx.size;
+    const S = ctx.srcLen;
+    const N = S + T;
+    const pattern = decoderOnlyPattern(ctx.srcGroup, T);
+    const structure = tf.tensor2d(Float32Array.from(pattern, (a) => (a ? 0 : -1e9)), [N, N]); // [N, N]
+    const pos = Array.from({ length: N }, (_, i) => i);
+    const rel = positionBias(p.get('dec.pos'), bucketGrid(pos, pos, true, c.relBuckets, c.relMaxDistance), N, N); // [1, heads, N, N]
+    const keyMask = tf.concat([tf.tensor2d(ctx.srcMask, [rows, S]), tf.ones([rows, T])], 1); // [rows, N]
+    const bias = tf.add(tf.add(rel, structure), paddingBias(keyMask)); // [rows, heads, N, N]
+    const x0 = tf.concat([embedContext(p.get('shared'), ctx), embedTokens(p.get('shared'), tokens, rows, T)], 1); // [rows, N, d]
+    let x = dropout(x0, c.dropout, seeds.next()); // [rows, N, d]
+    for (let i = 0; i < c.decoderLayers; i++) {
+      const h = rmsNorm(x, p.get(`dec.${i}.ln1`)); // [rows, N, d]
+      const qkv = linear(h, p.get(`dec.${i}.qkv`)); // [rows, N, 3*inner]
+      const [q, k, v] = tf.split(qkv, [this.inner, this.inner, this.inner], 2); // 3 x [rows, N, inner]
+      const att = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, rows, this.shape, c.dropout, seeds); // [rows*heads, N, headDim]
+      x = tf.add(x, dropout(linear(mergeHeads(att, rows, this.shape), p.get(`dec.${i}.o`)), c.dropout, seeds.next())); // [rows, N, d]
+      const f = feedForward(rmsNorm(x, p.get(`dec.${i}.ln2`)), p.get(`dec.${i}.wi`), p.get(`dec.${i}.wo`), c.dropout, seeds); // [rows, N, d]
+      x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [rows, N, d]
+    }
+    return dropout(rmsNorm(x, p.get('dec.ln')), c.dropout, seeds.next()); // [rows, N, d]
+  }
+
+  forward(batch: TokenBatch, seeds: DropoutSeeds | null): tf.Tensor {
+    const L = this.vocab.codeLength;
+    const h = this.run(batch, batch.tgtIn, L, seeds ?? NO_DROPOUT); // [batch, S+L, d]
+    const tail = tf.slice(h, [0, batch.srcLen, 0], [batch.size, L, this.config.dModel]); // [batch, L, d]
+    return tf.reshape(outputLogits(tail, this.params.get('shared')), [batch.size, L, this.vocab.size]); // [batch, L, vocab]
+  }
+
+  /** The context is kept as tokens; each step runs the stack over context + prefix per row (IDs are 3-4 tokens). */
+  prepare(ctx: ContextBatch): DecoderOnlyScoringContext {
+    return { users: ctx.size, ctx, dispose: () => {} };
+  }
+
+  nextLogits(sc: ScoringContext, tokens: Int32Array, T: number, grouping: Grouping): tf.Tensor2D {
+    const { ctx } = sc as DecoderOnlyScoringContext;
+    const rows = tokens.length / T;
+    // Row r belongs to the user whose slot holds it.
+    const perRow: ContextBatch = {
+      size: rows, srcLen: ctx.srcLen, slots: ctx.slots, srcGroup: ctx.srcGroup,
+      src: new Int32Array(rows * ctx.srcLen * ctx.slots), srcMask: new Float32Array(rows * ctx.srcLen),
+    };
+    const width = ctx.srcLen * ctx.slots;
+    for (let r = 0; r < rows; r++) {
+      const u = Math.floor(grouping.rowSlot[r] / grouping.groups);
+      perRow.src.set(ctx.src.subarray(u * width, (u + 1) * width), r * width);
+      perRow.srcMask.set(ctx.srcMask.subarray(u * ctx.srcLen, (u + 1) * ctx.srcLen), r * ctx.srcLen);
+    }
+    return tf.tidy(() => {
+      const h = this.run(perRow, tokens, T, NO_DROPOUT); // [rows, S+T, d]
+      const last = tf.reshape(tf.slice(h, [0, ctx.srcLen + T - 1, 0], [rows, 1, this.config.dModel]), [rows, this.config.dModel]); // [rows, d]
+      return outputLogits(last, this.params.get('shared')); // [rows, vocab]
+    });
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

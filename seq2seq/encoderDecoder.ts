@@ -1,0 +1,194 @@
+// TIGER's model: a T5-style encoder-decoder (RMSNorm pre-norm, relative position bias shared by a stack's
+// layers, ReLU feed-forward, no biases, one token embedding tied to the output head), the same as
+// ../shared/reference/tiger_ref.py. Cross-attention keys/values are computed once per user and shared by
+// that user's beams (Grouping), in training (one row per user) and in beam search alike.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config.js';
+import type { TokenBatch } from './batches.js';
+import {
+  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, mergeHeads, ParamStore, paddingBias, positionBias,
+  rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
+} from './layers.js';
+import {
+  embedContext, embedTokens, fromSlots, identityGrouping, isIdentityGrouping, outputLogits, toSlots,
+  type ContextBatch, type Grouping, type ScoringContext, type SequenceModel,
+} from './model.js';
+import { Vocab } from './vocab.js';
+
+const NO_DROPOUT = new DropoutSeeds(null);
+
+/** Per-user memory the decoder attends to: per layer keys (transposed) and values, and the padding bias. */
+interface CrossMemory {
+  users: number;
+  kT: tf.Tensor3D[]; // per layer [users*heads, headDim, S]
+  v: tf.Tensor3D[]; // per layer [users*heads, S, headDim]
+  bias: tf.Tensor; // [users, 1, 1, S]
+}
+
+interface EncDecScoringContext extends ScoringContext {
+  memory: CrossMemory;
+}
+
+export class EncoderDecoder implements SequenceModel {
+  readonly params: ParamStore;
+  private readonly shape: AttentionShape;
+  private readonly inner: number;
+  private readonly gridCache = new Map<string, Int32Array>();
+
+  constructor(readonly config: ModelConfig, readonly vocab: Vocab, params?: ParamStore) {
+    this.shape = { heads: config.heads, headDim: config.headDim };
+    this.inner = config.heads * config.headDim;
+    this.params = params ?? EncoderDecoder.init(config, vocab);
+  }
+
+  /** Fresh weights, initialised as PyTorch initialises the reference (embeddings N(0,1), linear U(±1/sqrt(fanIn))). */
+  static init(c: ModelConfig, vocab: Vocab): ParamStore {
+    const p = new ParamStore(c.seed);
+    const inner = c.heads * c.headDim;
+    p.normal('shared', [vocab.size, c.dModel], 1);
+    p.normal('enc.pos', [c.relBuckets, c.heads], 1);
+    for (let i = 0; i < c.encoderLayers; i++) {
+      p.ones(`enc.${i}.ln1`, c.dModel);
+      p.linear(`enc.${i}.qkv`, c.dModel, 3 * inner);
+      p.linear(`enc.${i}.o`, inner, c.dModel);
+      p.ones(`enc.${i}.ln2`, c.dModel);
+      p.linear(`enc.${i}.wi`, c.dModel, c.dFF);
+      p.linear(`enc.${i}.wo`, c.dFF, c.dModel);
+    }
+    p.ones('enc.ln', c.dModel);
+    p.normal('dec.pos', [c.relBuckets, c.heads], 1);
+    for (let i = 0; i < c.decoderLayers; i++) {
+      p.ones(`dec.${i}.ln1`, c.dModel);
+      p.linear(`dec.${i}.qkv`, c.dModel, 3 * inner);
+      p.linear(`dec.${i}.o`, inner, c.dModel);
+      p.ones(`dec.${i}.ln2`, c.dModel);
+      p.linear(`dec.${i}.cq`, c.dModel, inner);
+      p.linear(`dec.${i}.ckv`, c.dModel, 2 * inner);
+      p.linear(`dec.${i}.co`, inner, c.dModel);
+      p.ones(`dec.${i}.ln3`, c.dModel);
+      p.linear(`dec.${i}.wi`, c.dModel, c.dFF);
+      p.linear(`dec.${i}.wo`, c.dFF, c.dModel);
+    }
+    p.ones('dec.ln', c.dModel);
+    return p;
+  }
+
+  private grid(kind: 'enc' | 'dec', qLen: number, kLen: number): Int32Array {
+    const key = `${kind}:${qLen}:${kLen}`;
+    let g = this.gridCache.get(key);
+    if (!g) {
+      const qPos = Array.from({ length: qLen }, (_, i) => i + (kind === 'dec' ? kLen - qLen : 0));
+      const kPos = Array.from({ length: kLen }, (_, i) => i);
+      g = bucketGrid(qPos, kPos, kind === 'enc', this.config.relBuckets, this.config.relMaxDistance);
+      this.gridCache.set(key, g);
+    }
+    return g;
+  }
+
+  /** Self-attention of x [batch, T, d] (already normed) with bias; returns [batch, T, d]. */
+  private selfAttention(x: tf.Tensor, qkvW: tf.Tensor, oW: tf.Tensor, bias: tf.Tensor, seeds: DropoutSeeds): tf.Tensor {
+    const [batch] = x.shape;
+    const inner = this.inner;
+    const qkv = linear(x, qkvW); // [batch, T, 3*inner]
+    const [q, k, v] = tf.split(qkv, [inner, inner, inner], 2); // 3 x [batch, T, inner]
+    const out = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, batch, this.shape, this.config.dropout, seeds); // [batch*heads, T, headDim]
+    return linear(mergeHeads(out, batch, this.shape), oW); // [batch, T, d]
+  }
+
+  /** Encoder output [batch, S, d]. */
+  encode(ctx: ContextBatch, seeds: DropoutSeeds): tf.Tensor {
+    const c = this.config;
+    const p = this.params;
+    const S = ctx.srcLen;
+    const mask = tf.tensor2d(ctx.srcMask, [ctx.size, S]); // [batch, S]
+    const bias = tf.add(positionBias(p.get('enc.pos'), this.grid('enc', S, S), S, S), paddingBias(mask)); // [batch, heads, S, S]
+    let x = dropout(embedContext(p.get('shared'), ctx), c.dropout, seeds.next()); // [batch, S, d]
+    for (let i = 0; i < c.encoderLayers; i++) {
+      const h = rmsNorm(x, p.get(`enc.${i}.ln1`)); // [batch, S, d]
+      x = tf.add(x, dropout(this.selfAttention(h, p.get(`enc.${i}.qkv`), p.get(`enc.${i}.o`), bias, seeds), c.dropout, seeds.next())); // [batch, S, d]
+      const f = feedForward(rmsNorm(x, p.get(`enc.${i}.ln2`)), p.get(`enc.${i}.wi`), p.get(`enc.${i}.wo`), c.dropout, seeds); // [batch, S, d]
+      x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [batch, S, d]
+    }
+    return dropout(rmsNorm(x, p.get('enc.ln')), c.dropout, seeds.next()); // [batch, S, d]
+  }
+
+  /** Cross-attention keys/values of every decoder layer, once per user. */
+  crossMemory(enc: tf.Tensor, srcMask: Float32Array): CrossMemory {
+    const [users, S] = enc.shape;
+    const inner = this.inner;
+    const kT: tf.Tensor3D[] = [];
+    const v: tf.Tensor3D[] = [];
+    for (let i = 0; i < this.config.decoderLayers; i++) {
+      const kv = linear(enc, this.params.get(`dec.${i}.ckv`)); // [users, S, 2*inner]
+      const [k, vv] = tf.split(kv, [inner, inner], 2); // 2 x [users, S, inner]
+      kT.push(splitHeadsTransposed(k, this.shape)); // [users*heads, headDim, S]
+      v.push(splitHeads(vv, this.shape)); // [users*heads, S, headDim]
+    }
+    const bias = paddingBias(tf.tensor2d(srcMask, [users, S])); // [users, 1, 1, S]
+    return { users, kT, v, bias };
+  }
+
+  /** Decoder hidden states [rows, T, d] for decoder input tokens [rows, T]; rows map to users by `grouping`. */
+  decode(tokens: Int32Array, rows: number, T: number, memory: CrossMemory, grouping: Grouping, seeds: DropoutSeeds): tf.Tensor {
+    const c = this.config;
+    const p = this.params;
+    const identity = isIdentityGrouping(grouping);
+    const causal = tf.tensor2d(causalMask(T), [T, T]); // [T, T]
+    const selfBias = tf.add(positionBias(p.get('dec.pos'), this.grid('dec', T, T), T, T), causal); // [1, heads, T, T]
+    let x = dropout(embedTokens(p.get('shared'), tokens, rows, T), c.dropout, seeds.next()); // [rows, T, d]
+    for (let i = 0; i < c.decoderLayers; i++) {
+      const h = rmsNorm(x, p.get(`dec.${i}.ln1`)); // [rows, T, d]
+      x = tf.add(x, dropout(this.selfAttention(h, p.get(`dec.${i}.qkv`), p.get(`dec.${i}.o`), selfBias, seeds), c.dropout, seeds.next())); // [rows, T, d]
+      const q = linear(rmsNorm(x, p.get(`dec.${i}.ln2`)), p.get(`dec.${i}.cq`)); // [rows, T, inner]
+      const qSlots = identity ? q : toSlots(q, grouping); // [users*groups, T, inner]
+      const qUser = tf.reshape(qSlots, [memory.users, grouping.groups * T, this.inner]); // [users, groups*T, inner]
+      const att = attend(splitHeads(qUser, this.shape), memory.kT[i], memory.v[i], memory.bias, memory.users, this.shape, c.dropout, seeds); // [users*heads, groups*T, headDim]
+      const merged = tf.reshape(mergeHeads(att, memory.users, this.shape), [memory.users * grouping.groups, T, this.inner]); // [slots, T, inner]
+      const back = identity ? merged : fromSlots(merged, grouping); // [rows, T, inner]
+      x = tf.add(x, dropout(linear(back, p.get(`dec.${i}.co`)), c.dropout, seeds.next())); // [rows, T, d]
+      const f = feedForward(rmsNorm(x, p.get(`dec.${i}.ln3`)), p.get(`dec.${i}.wi`), p.get(`dec.${i}.wo`), c.dropout, seeds); // [rows, T, d]
+      x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [rows, T, d]
+    }
+    return dropout(rmsNorm(x, p.get('dec.ln')), c.dropout, seeds.next()); // [rows, T, d]
+  }
+
+  forward(batch: TokenBatch, seeds: DropoutSeeds | null): tf.Tensor {
+    const s = seeds ?? NO_DROPOUT;
+    const L = this.vocab.codeLength;
+    const enc = this.encode(batch, s); // [batch, S, d]
+    const memory = this.crossMemory(enc, batch.srcMask);
+    const h = this.decode(batch.tgtIn, batch.size, L, memory, identityGrouping(batch.size), s); // [batch, L, d]
+    return tf.reshape(outputLogits(h, this.params.get('shared')), [batch.size, L, this.vocab.size]); // [batch, L, vocab]
+  }
+
+  prepare(ctx: ContextBatch): EncDecScoringContext {
+    const memory = tf.tidy(() => {
+      const m = this.crossMemory(this.encode(ctx, NO_DROPOUT), ctx.srcMask);
+      return [...m.kT, ...m.v, m.bias];
+    });
+    const n = this.config.decoderLayers;
+    const mem: CrossMemory = { users: ctx.size, kT: memory.slice(0, n) as tf.Tensor3D[], v: memory.slice(n, 2 * n) as tf.Tensor3D[], bias: memory[2 * n] };
+    return { users: ctx.size, memory: mem, dispose: () => memory.forEach((t) => t.dispose()) };
+  }
+
+  nextLogits(sc: ScoringContext, tokens: Int32Array, T: number, grouping: Grouping): tf.Tensor2D {
+    const { memory } = sc as EncDecScoringContext;
+    const rows = tokens.length / T;
+    return tf.tidy(() => {
+      const h = this.decode(tokens, rows, T, memory, grouping, NO_DROPOUT); // [rows, T, d]
+      const last = tf.reshape(tf.slice(h, [0, T - 1, 0], [rows, 1, this.config.dModel]), [rows, this.config.dModel]); // [rows, d]
+      return outputLogits(last, this.params.get('shared')); // [rows, vocab]
+    });
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+/** Additive causal mask [T*T]: -1e9 above the diagonal. */
+export function causalMask(T: number): Float32Array {
+  const m = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return m;
+}

@@ -1,0 +1,215 @@
+// Building blocks of the transformers, as functions of named weights (nanoGPT style): a parameter store,
+// dense and batched matMul with hand-written gradients, RMSNorm, dropout, T5 relative position bias,
+// multi-head attention and the ReLU feed-forward.
+//
+// Why custom gradients: on the wasm backend a matMul with a transpose flag is 10-20x slower than a plain one,
+// and tfjs' own matMul gradient uses transpose flags. Our gradients transpose explicitly (a cheap copy) and
+// then call plain matMuls. On other backends the result is identical, only the formulation differs.
+import * as tf from '@tensorflow/tfjs';
+
+/** Ordered, named trainable weights. Names are stable: they are the keys of the saved weights. */
+export class ParamStore {
+  readonly vars = new Map<string, tf.Variable>();
+  private rngState: number;
+
+  constructor(seed: number) {
+    this.rngState = seed >>> 0;
+  }
+
+  private nextSeed(): number {
+    this.rngState = (Math.imul(this.rngState ^ (this.rngState >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return this.rngState;
+  }
+
+  /** PyTorch's nn.Linear init: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+  linear(name: string, fanIn: number, fanOut: number): tf.Variable {
+    const bound = 1 / Math.sqrt(fanIn);
+    return this.add(name, tf.randomUniform([fanIn, fanOut], -bound, bound, 'float32', this.nextSeed())); // [fanIn, fanOut]
+  }
+
+  normal(name: string, shape: number[], std: number): tf.Variable {
+    return this.add(name, tf.randomNormal(shape, 0, std, 'float32', this.nextSeed()));
+  }
+
+  ones(name: string, size: number): tf.Variable {
+    return this.add(name, tf.ones([size])); // [size]
+  }
+
+  add(name: string, value: tf.Tensor): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`duplicate weight name ${name}`);
+    const v = tf.variable(value, true, `${name}_${Math.random().toString(36).slice(2, 8)}`);
+    value.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`no weight named ${name}`);
+    return v;
+  }
+
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+type GradArgs = Array<tf.Tensor | tf.GradSaveFunc>;
+
+/** x @ w for 2-D x and w, with a gradient made of plain matMuls only. */
+export const dense = tf.customGrad((...args: GradArgs) => {
+  const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w), // [rows, out]
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), // [rows, in]
+        tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), // [in, out]
+      ];
+    },
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/** Batched a @ b ([n, p, q] x [n, q, r]) without transpose flags, gradient likewise. */
+export const bmm = tf.customGrad((...args: GradArgs) => {
+  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b), // [n, p, r]
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
+      return [
+        tf.matMul(dy as tf.Tensor3D, tf.transpose(bs, [0, 2, 1])), // [n, p, q]
+        tf.matMul(tf.transpose(as, [0, 2, 1]), dy as tf.Tensor3D), // [n, q, r]
+      ];
+    },
+  };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** Applies a [in, out] weight to the last axis of any-rank x. */
+export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const inDim = shape[shape.length - 1];
+  const y = dense(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, w as tf.Tensor2D); // [rows, out]
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]); // [..., out]
+}
+
+/** T5 LayerNorm: scale only, no mean subtraction, no bias. */
+export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
+  const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain); // [..., d]
+}
+
+/** Inverted dropout with an explicit seed (so a resumed run draws the same masks). */
+export function dropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
+  if (rate <= 0 || seed === null) return x;
+  const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate)); // [...x] 1 where kept
+  return tf.mul(x, tf.mul(keep, 1 / (1 - rate))); // [...x]
+}
+
+/** Derives the seed of one dropout call from the step seed and a call counter. */
+export class DropoutSeeds {
+  private counter = 0;
+  constructor(private readonly base: number | null) {}
+  next(): number | null {
+    if (this.base === null) return null;
+    this.counter += 1;
+    return (Math.imul(this.base ^ Math.imul(this.counter, 0x9e3779b1), 0x85ebca6b) >>> 0) % 2147483647;
+  }
+}
+
+/** T5 relative-position bucket of key position minus query position (JS, computed once per shape). */
+export function relativeBucket(rel: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
+  let ret = 0;
+  let n: number;
+  let buckets = numBuckets;
+  if (bidirectional) {
+    buckets = Math.floor(buckets / 2);
+    if (rel > 0) ret += buckets;
+    n = Math.abs(rel);
+  } else {
+    n = Math.max(-rel, 0);
+  }
+  const maxExact = Math.floor(buckets / 2);
+  if (n < maxExact) return ret + n;
+  const large = maxExact + Math.trunc((Math.log(Math.max(n, 1) / maxExact) / Math.log(maxDistance / maxExact)) * (buckets - maxExact));
+  return ret + Math.min(large, buckets - 1);
+}
+
+/** Bucket ids [qLen * kLen] for queries at positions qPos and keys at kPos. */
+export function bucketGrid(qPos: ArrayLike<number>, kPos: ArrayLike<number>, bidirectional: boolean, numBuckets: number, maxDistance: number): Int32Array {
+  const out = new Int32Array(qPos.length * kPos.length);
+  for (let i = 0; i < qPos.length; i++) {
+    for (let j = 0; j < kPos.length; j++) out[i * kPos.length + j] = relativeBucket(kPos[j] - qPos[i], bidirectional, numBuckets, maxDistance);
+  }
+  return out;
+}
+
+/** Position bias [1, heads, qLen, kLen] from the bucket table [buckets, heads]. */
+export function positionBias(table: tf.Tensor, grid: Int32Array, qLen: number, kLen: number): tf.Tensor {
+  const heads = table.shape[1]!;
+  const g = tf.gather(table, tf.tensor1d(grid, 'int32')); // [qLen*kLen, heads]
+  return tf.reshape(tf.transpose(g), [1, heads, qLen, kLen]); // [1, heads, qLen, kLen]
+}
+
+/** Additive mask [batch, 1, 1, kLen]: 0 where the key is real, -1e9 where it is padding. */
+export function paddingBias(keyMask: tf.Tensor): tf.Tensor {
+  const [batch, kLen] = keyMask.shape as [number, number];
+  return tf.reshape(tf.mul(tf.sub(1, keyMask), -1e9), [batch, 1, 1, kLen]); // [batch, 1, 1, kLen]
+}
+
+export interface AttentionShape {
+  heads: number;
+  headDim: number;
+}
+
+/** [batch, len, heads*headDim] -> [batch*heads, len, headDim] */
+export function splitHeads(x: tf.Tensor, s: AttentionShape): tf.Tensor3D {
+  const [batch, len] = x.shape;
+  const t = tf.transpose(tf.reshape(x, [batch, len, s.heads, s.headDim]), [0, 2, 1, 3]); // [batch, heads, len, headDim]
+  return tf.reshape(t, [batch * s.heads, len, s.headDim]) as tf.Tensor3D; // [batch*heads, len, headDim]
+}
+
+/** [batch, len, heads*headDim] -> [batch*heads, headDim, len] (keys, ready for a plain q @ kT). */
+export function splitHeadsTransposed(x: tf.Tensor, s: AttentionShape): tf.Tensor3D {
+  const [batch, len] = x.shape;
+  const t = tf.transpose(tf.reshape(x, [batch, len, s.heads, s.headDim]), [0, 2, 3, 1]); // [batch, heads, headDim, len]
+  return tf.reshape(t, [batch * s.heads, s.headDim, len]) as tf.Tensor3D; // [batch*heads, headDim, len]
+}
+
+/** [batch*heads, len, headDim] -> [batch, len, heads*headDim] */
+export function mergeHeads(x: tf.Tensor, batch: number, s: AttentionShape): tf.Tensor {
+  const len = x.shape[1]!;
+  const t = tf.transpose(tf.reshape(x, [batch, s.heads, len, s.headDim]), [0, 2, 1, 3]); // [batch, len, heads, headDim]
+  return tf.reshape(t, [batch, len, s.heads * s.headDim]); // [batch, len, inner]
+}
+
+/**
+ * Scaled dot-product attention. q [batch*heads, qLen, headDim], kT [batch*heads, headDim, kLen],
+ * v [batch*heads, kLen, headDim]; bias broadcastable to [batch, heads, qLen, kLen].
+ */
+export function attend(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor | null, batch: number, s: AttentionShape, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
+  const qLen = q.shape[1];
+  const kLen = kT.shape[2];
+  let scores = bmm(tf.mul(q, 1 / Math.sqrt(s.headDim)) as tf.Tensor3D, kT) as tf.Tensor; // [batch*heads, qLen, kLen]
+  if (bias) {
+    scores = tf.reshape(tf.add(tf.reshape(scores, [batch, s.heads, qLen, kLen]), bias), [batch * s.heads, qLen, kLen]); // [batch*heads, qLen, kLen]
+  }
+  const probs = dropout(tf.softmax(scores), dropRate, seeds.next()); // [batch*heads, qLen, kLen]
+  return bmm(probs as tf.Tensor3D, v); // [batch*heads, qLen, headDim]
+}
+
+/** ReLU feed-forward, no biases. */
+export function feedForward(x: tf.Tensor, wi: tf.Tensor, wo: tf.Tensor, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
+  const h = dropout(tf.relu(linear(x, wi)), dropRate, seeds.next()); // [..., dFF]
+  return linear(h, wo); // [..., dModel]
+}

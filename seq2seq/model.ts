@@ -1,0 +1,122 @@
+// What both architectures share: the model interface the trainer and the scorer use, the tied token
+// embedding (context embedding, output head), the loss, and the grouping of beam rows by user.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config.js';
+import type { TokenBatch } from './batches.js';
+import { dense, DropoutSeeds, ParamStore } from './layers.js';
+import { PAD, Vocab } from './vocab.js';
+
+export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
+
+/**
+ * Rows (beams) grouped by user so per-user tensors (cross-attention keys/values) are computed once and shared.
+ * Slot s = user * groups + g holds row `slotRow[s]` (or `rows`, a zero row, where the user has fewer beams).
+ */
+export interface Grouping {
+  users: number;
+  groups: number;
+  slotRow: Int32Array; // [users * groups]
+  rowSlot: Int32Array; // [rows]
+}
+
+/** Builds the grouping of rows by `rowUser`. */
+export function groupRows(rowUser: Int32Array, users: number): Grouping {
+  const counts = new Int32Array(users);
+  for (const u of rowUser) {
+    if (u < 0 || u >= users) throw new Error(`rowUser ${u} is outside the session's ${users} users`);
+    counts[u] += 1;
+  }
+  let groups = 1;
+  for (const c of counts) groups = Math.max(groups, c);
+  const slotRow = new Int32Array(users * groups).fill(rowUser.length);
+  const rowSlot = new Int32Array(rowUser.length);
+  const fill = new Int32Array(users);
+  for (let r = 0; r < rowUser.length; r++) {
+    const u = rowUser[r];
+    const slot = u * groups + fill[u]++;
+    slotRow[slot] = r;
+    rowSlot[r] = slot;
+  }
+  return { users, groups, slotRow, rowSlot };
+}
+
+/** Context state kept by a scoring session (tensors it owns). */
+export interface ScoringContext {
+  users: number;
+  dispose(): void;
+}
+
+export interface SequenceModel {
+  readonly config: ModelConfig;
+  readonly vocab: Vocab;
+  readonly params: ParamStore;
+  /** Teacher-forced logits [batch, L, vocab]; `seeds` null = inference (no dropout). */
+  forward(batch: TokenBatch, seeds: DropoutSeeds | null): tf.Tensor;
+  /** Runs the context once per user (encoder + cross K/V, or the decoder-only prefix). */
+  prepare(ctx: ContextBatch): ScoringContext;
+  /** Logits [rows, vocab] of the next token after decoder input `tokens` [rows, T] (BOS + prefix). */
+  nextLogits(sc: ScoringContext, tokens: Int32Array, T: number, grouping: Grouping): tf.Tensor2D;
+  dispose(): void;
+}
+
+/** Context embeddings [batch, S, d]: one token per position, or the sum of a position's tokens (`item` mode). */
+export function embedContext(table: tf.Tensor, ctx: ContextBatch): tf.Tensor {
+  const { size, srcLen, slots } = ctx;
+  const d = table.shape[1]!;
+  const ids = tf.tensor1d(ctx.src, 'int32'); // [size*srcLen*slots]
+  const e = tf.gather(table, ids); // [size*srcLen*slots, d]
+  if (slots === 1) return tf.reshape(e, [size, srcLen, d]); // [size, srcLen, d]
+  const keep = tf.reshape(tf.cast(tf.notEqual(ids, PAD), 'float32'), [size, srcLen, slots, 1]); // [size, srcLen, slots, 1]
+  return tf.sum(tf.mul(tf.reshape(e, [size, srcLen, slots, d]), keep), 2); // [size, srcLen, d]
+}
+
+/** Token embeddings [rows, T, d]. */
+export function embedTokens(table: tf.Tensor, tokens: Int32Array, rows: number, T: number): tf.Tensor {
+  const d = table.shape[1]!;
+  return tf.reshape(tf.gather(table, tf.tensor1d(tokens, 'int32')), [rows, T, d]); // [rows, T, d]
+}
+
+/** Tied output head (T5 v1.0): logits = (h * d^-0.5) @ E^T, with E^T transposed explicitly (plain matMul). */
+export function outputLogits(h: tf.Tensor, table: tf.Tensor): tf.Tensor2D {
+  const d = table.shape[1]!;
+  const flat = tf.reshape(h, [-1, d]); // [rows, d]
+  return dense(tf.mul(flat, d ** -0.5) as tf.Tensor2D, tf.transpose(table) as tf.Tensor2D); // [rows, vocab]
+}
+
+/** Mean cross-entropy of logits [N, V] against token ids [N]. */
+export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  const [n, v] = logits.shape;
+  const logp = tf.logSoftmax(logits); // [N, V]
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), v); // [N, V]
+  return tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), n) as tf.Scalar;
+}
+
+/** Loss of a batch under the model (mean over the L target tokens of every example). */
+export function batchLoss(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null): tf.Scalar {
+  const logits = model.forward(batch, seeds); // [batch, L, vocab]
+  return crossEntropy(tf.reshape(logits, [-1, model.vocab.size]) as tf.Tensor2D, batch.tgtOut);
+}
+
+/** Gathers rows [rows, ...] into slots [users*groups, ...] (zero rows where a user has fewer rows). */
+export function toSlots(x: tf.Tensor, g: Grouping): tf.Tensor {
+  const [rows, ...rest] = x.shape;
+  const width = rest.reduce((a, b) => a * b, 1);
+  const padded = tf.concat([tf.reshape(x, [rows, width]), tf.zeros([1, width])], 0); // [rows+1, width]
+  return tf.reshape(tf.gather(padded, tf.tensor1d(g.slotRow, 'int32')), [g.users * g.groups, ...rest]); // [slots, ...]
+}
+
+/** Inverse of toSlots: slots [users*groups, ...] back to rows [rows, ...]. */
+export function fromSlots(x: tf.Tensor, g: Grouping): tf.Tensor {
+  return tf.gather(x, tf.tensor1d(g.rowSlot, 'int32')); // [rows, ...]
+}
+
+export function isIdentityGrouping(g: Grouping): boolean {
+  if (g.groups !== 1 || g.rowSlot.length !== g.users) return false;
+  for (let i = 0; i < g.rowSlot.length; i++) if (g.rowSlot[i] !== i) return false;
+  return true;
+}
+
+export function identityGrouping(rows: number): Grouping {
+  const idx = new Int32Array(rows).map((_, i) => i);
+  return { users: rows, groups: 1, slotRow: idx, rowSlot: idx.slice() };
+}

@@ -1,0 +1,96 @@
+// The token vocabulary, laid out from the tokenizer's levels:
+//   [PAD, BOS, EOS] [level 0 codes] [level 1 codes] ... [disambiguation codes] [user buckets]
+// Level offsets keep code 5 of level 0 and code 5 of level 1 apart. Users are hashed into buckets (TIGER: 2000).
+import type { SemanticIds } from '../tokenizer/index.js';
+
+export const PAD = 0;
+export const BOS = 1;
+export const EOS = 2;
+export const SPECIAL_TOKENS = 3;
+
+export interface VocabLayout {
+  /** Code count per semantic-ID position, the disambiguation position included. */
+  levels: number[];
+  userBuckets: number;
+}
+
+export class Vocab {
+  readonly levels: number[];
+  readonly userBuckets: number;
+  /** First token of each level's codes. */
+  readonly levelOffsets: number[];
+  readonly userOffset: number;
+  readonly size: number;
+
+  constructor(layout: VocabLayout) {
+    if (!Array.isArray(layout.levels) || layout.levels.length === 0) {
+      throw new Error(`vocab levels must be a non-empty array of code counts, got ${JSON.stringify(layout.levels)}`);
+    }
+    for (const [i, n] of layout.levels.entries()) {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`vocab levels[${i}] must be an integer >= 1, got ${JSON.stringify(n)}`);
+    }
+    if (!Number.isInteger(layout.userBuckets) || layout.userBuckets < 0) {
+      throw new Error(`vocab userBuckets must be an integer >= 0, got ${JSON.stringify(layout.userBuckets)}`);
+    }
+    this.levels = [...layout.levels];
+    this.userBuckets = layout.userBuckets;
+    this.levelOffsets = [];
+    let next = SPECIAL_TOKENS;
+    for (const n of this.levels) {
+      this.levelOffsets.push(next);
+      next += n;
+    }
+    this.userOffset = next;
+    this.size = next + this.userBuckets;
+  }
+
+  get codeLength(): number {
+    return this.levels.length;
+  }
+
+  codeToken(level: number, code: number): number {
+    if (code < 0 || code >= this.levels[level]) throw new Error(`code ${code} is out of range for level ${level} (${this.levels[level]} codes)`);
+    return this.levelOffsets[level] + code;
+  }
+
+  /** The user's bucket token; without buckets, PAD (masked out). */
+  userToken(user: number): number {
+    if (this.userBuckets === 0) return PAD;
+    return this.userOffset + (hashUser(user) % this.userBuckets);
+  }
+
+  /** Item tokens, one row per item: `tokens[i * L + l]` = token of item i's code at level l. */
+  itemTokens(ids: SemanticIds): Int32Array {
+    const L = this.levels.length;
+    if (ids.levels.length !== L || ids.levels.some((n, i) => n !== this.levels[i])) {
+      throw new Error(`item codes have levels [${ids.levels.join(', ')}], the vocabulary [${this.levels.join(', ')}]`);
+    }
+    const out = new Int32Array(ids.codes.length); // [items, L]
+    for (let i = 0; i < ids.codes.length; i++) {
+      const l = i % L;
+      const c = ids.codes[i];
+      if (c < 0 || c >= this.levels[l]) throw new Error(`item ${Math.floor(i / L)} has code ${c} at level ${l}, outside [0, ${this.levels[l]})`);
+      out[i] = this.levelOffsets[l] + c;
+    }
+    return out;
+  }
+
+  toJSON(): VocabLayout & { pad: number; bos: number; eos: number; levelOffsets: number[]; userOffset: number; size: number } {
+    return { levels: this.levels, userBuckets: this.userBuckets, pad: PAD, bos: BOS, eos: EOS, levelOffsets: this.levelOffsets, userOffset: this.userOffset, size: this.size };
+  }
+
+  static fromJSON(json: VocabLayout): Vocab {
+    return new Vocab({ levels: json.levels, userBuckets: json.userBuckets });
+  }
+}
+
+/** A 32-bit integer mix (murmur3 finaliser): spreads consecutive user ids over the buckets. */
+export function hashUser(user: number): number {
+  let h = user | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -1,0 +1,207 @@
+// k-means on a Float32 matrix: k-means++ seeding, then Lloyd iterations whose distance step is one plain
+// 2-D tfjs matMul per block of rows (||x||^2 - 2 x.c + ||c||^2; the centroids are transposed once, since
+// matMul with transpose flags is 10-20x slower on wasm). Optional balanced assignment caps every
+// cluster at ceil(n / k) items, which spreads items over the codebook (fewer collisions, no dead codes).
+import * as tf from '@tensorflow/tfjs';
+import { takeRows } from './matrix.js';
+import { makeRng, permutation, type Rng } from './rng.js';
+import type { EmbeddingMatrix } from './types.js';
+
+export interface KMeansConfig {
+  /** Maximum Lloyd iterations. */
+  iterations: number;
+  /** Stop when the inertia improves by less than this fraction. */
+  tolerance: number;
+  /** Cap each cluster at ceil(n / k) items (greedy, nearest free cluster first). */
+  balanced: boolean;
+  /** k-means++ seeds from a random sample of max(initSample, 4k) rows (all rows when fewer). */
+  initSample: number;
+}
+
+export const DEFAULT_KMEANS: KMeansConfig = { iterations: 20, tolerance: 1e-4, balanced: false, initSample: 2048 };
+
+export interface KMeansResult {
+  /** [k, dim] row-major. */
+  centroids: Float32Array;
+  /** Cluster of each row. */
+  codes: Int32Array;
+  /** Mean squared distance of a row to its centroid. */
+  inertia: number;
+  iterations: number;
+}
+
+/** Rows per matMul block: bounds the [block, k] distance matrix. */
+const BLOCK_ROWS = 8192;
+
+/** Squared distances [n, k] from every row of `x` to every row of `codebook`, inside the caller's tidy. */
+export function squaredDistances(x: tf.Tensor2D, codebook: tf.Tensor2D): tf.Tensor2D {
+  const xNorms = tf.sum(tf.square(x), 1, true); // [n, 1]
+  const cNorms = tf.sum(tf.square(codebook), 1).expandDims(0); // [1, k]
+  const codebookT = tf.transpose(codebook); // [dim, k]
+  const dots = tf.matMul(x, codebookT); // [n, k]
+  return tf.add(tf.sub(xNorms, tf.mul(dots, 2)), cNorms) as tf.Tensor2D; // [n, k]
+}
+
+/** Nearest centroid of every row (and its squared distance), blocked over rows. */
+export function assignNearest(x: EmbeddingMatrix, centroids: Float32Array, k: number): { codes: Int32Array; distances: Float32Array } {
+  const codes = new Int32Array(x.rows);
+  const distances = new Float32Array(x.rows);
+  const codebook = tf.tensor2d(centroids, [k, x.dim]); // [k, dim]
+  try {
+    for (let start = 0; start < x.rows; start += BLOCK_ROWS) {
+      const end = Math.min(x.rows, start + BLOCK_ROWS);
+      const [idx, dist] = tf.tidy(() => {
+        const block = tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [end - start, x.dim]); // [block, dim]
+        const d2 = squaredDistances(block, codebook); // [block, k]
+        return [tf.argMin(d2, 1), tf.min(d2, 1)]; // [block], [block]
+      });
+      codes.set(idx.dataSync() as Int32Array, start);
+      distances.set(dist.dataSync() as Float32Array, start);
+      idx.dispose();
+      dist.dispose();
+    }
+  } finally {
+    codebook.dispose();
+  }
+  for (let i = 0; i < distances.length; i++) if (distances[i] < 0) distances[i] = 0; // rounding of the expansion
+  return { codes, distances };
+}
+
+/** Full distance matrix [n, k] in JS memory (balanced assignment needs every row's ranking). */
+function allDistances(x: EmbeddingMatrix, centroids: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(x.rows * k);
+  const codebook = tf.tensor2d(centroids, [k, x.dim]); // [k, dim]
+  try {
+    for (let start = 0; start < x.rows; start += BLOCK_ROWS) {
+      const end = Math.min(x.rows, start + BLOCK_ROWS);
+      const d2 = tf.tidy(() => squaredDistances(tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [end - start, x.dim]), codebook)); // [block, k]
+      out.set(d2.dataSync() as Float32Array, start * k);
+      d2.dispose();
+    }
+  } finally {
+    codebook.dispose();
+  }
+  return out;
+}
+
+/**
+ * Balanced assignment: rows in order of how close they are to their best centroid, each to its nearest
+ * cluster that still has room (capacity ceil(n / k)). Greedy, so not the optimal transport plan, but
+ * every cluster ends with between n/k - 1 and ceil(n/k) rows.
+ */
+export function assignBalanced(x: EmbeddingMatrix, centroids: Float32Array, k: number): { codes: Int32Array; distances: Float32Array } {
+  const n = x.rows;
+  const d2 = allDistances(x, centroids, k);
+  const capacity = Math.ceil(n / k);
+  const best = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let m = Infinity;
+    for (let c = 0; c < k; c++) if (d2[i * k + c] < m) m = d2[i * k + c];
+    best[i] = m;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => best[a] - best[b]);
+  const load = new Int32Array(k);
+  const codes = new Int32Array(n);
+  const distances = new Float32Array(n);
+  for (const i of order) {
+    let pick = -1;
+    let m = Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = d2[i * k + c];
+      if (load[c] < capacity && v < m) { m = v; pick = c; }
+    }
+    codes[i] = pick;
+    distances[i] = Math.max(0, m);
+    load[pick] += 1;
+  }
+  return { codes, distances };
+}
+
+/**
+ * k-means++ seeding (Arthur & Vassilvitskii): each next seed drawn with probability ~ D(x)^2. The
+ * pairwise distances of the rows come from one matMul, so seeding costs one [n, n] product instead of
+ * k passes over the data (callers seed from a sample of a few thousand rows).
+ */
+export function kmeansPlusPlus(x: EmbeddingMatrix, k: number, rng: Rng): Float32Array {
+  const n = x.rows;
+  const dim = x.dim;
+  const pairwise = tf.tidy(() => {
+    const rows = tf.tensor2d(x.data, [n, dim]); // [n, dim]
+    return squaredDistances(rows, rows); // [n, n]
+  });
+  const d2 = pairwise.dataSync() as Float32Array;
+  pairwise.dispose();
+  const centroids = new Float32Array(k * dim);
+  const closest = new Float64Array(n).fill(Infinity);
+  let pick = rng.int(n);
+  for (let c = 0; c < k; c++) {
+    centroids.set(x.data.subarray(pick * dim, (pick + 1) * dim), c * dim);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.max(0, d2[pick * n + i]);
+      if (d < closest[i]) closest[i] = d;
+      total += closest[i];
+    }
+    if (c === k - 1) break;
+    if (total <= 0) { pick = rng.int(n); continue; } // fewer distinct rows than k: duplicates become dead codes
+    let target = rng.next() * total;
+    pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      target -= closest[i];
+      if (target <= 0 && closest[i] > 0) { pick = i; break; }
+    }
+  }
+  return centroids;
+}
+
+/** Fits k centroids to the rows of `x`. */
+export function kmeans(x: EmbeddingMatrix, k: number, config: Partial<KMeansConfig> = {}, rng: Rng = makeRng(0)): KMeansResult {
+  const cfg = { ...DEFAULT_KMEANS, ...config };
+  if (!Number.isInteger(k) || k < 1) throw new Error(`k-means: the number of clusters must be an integer >= 1, got ${k}`);
+  if (x.rows < k) throw new Error(`k-means: cannot fit ${k} codes to ${x.rows} items (codebook size must be <= the number of items)`);
+  const dim = x.dim;
+  const sample = Math.max(cfg.initSample, 4 * k);
+  const seedRows = x.rows > sample ? takeRows(x, permutation(x.rows, rng).subarray(0, sample)) : x;
+  const centroids = kmeansPlusPlus(seedRows, k, rng);
+  const assign = cfg.balanced ? assignBalanced : assignNearest;
+  let { codes, distances } = assign(x, centroids, k);
+  let inertia = mean(distances);
+  let iterations = 0;
+  const sums = new Float64Array(k * dim);
+  const counts = new Int32Array(k);
+  for (let it = 0; it < cfg.iterations; it++) {
+    iterations = it + 1;
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < x.rows; i++) {
+      const c = codes[i];
+      counts[c] += 1;
+      const so = c * dim;
+      const xo = i * dim;
+      for (let d = 0; d < dim; d++) sums[so + d] += x.data[xo + d];
+    }
+    // An empty cluster restarts at the row farthest from its centroid (that row's error drops to 0).
+    for (let c = 0; c < k; c++) {
+      if (counts[c] > 0) {
+        for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d] / counts[c];
+      } else {
+        let far = 0;
+        for (let i = 1; i < x.rows; i++) if (distances[i] > distances[far]) far = i;
+        centroids.set(x.data.subarray(far * dim, (far + 1) * dim), c * dim);
+        distances[far] = 0;
+      }
+    }
+    ({ codes, distances } = assign(x, centroids, k));
+    const next = mean(distances);
+    const improved = inertia - next;
+    inertia = next;
+    if (improved >= 0 && improved <= cfg.tolerance * Math.max(next, 1e-30)) break;
+  }
+  return { centroids, codes, inertia, iterations };
+}
+
+function mean(values: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return values.length ? s / values.length : 0;
+}

@@ -1,0 +1,189 @@
+// RQ-KMeans (OneRec, GRID): residual k-means. Level l runs k-means on what levels 0..l-1 left over;
+// no training by gradient, so it is fast and does not collapse.
+import * as tf from '@tensorflow/tfjs';
+import { Codebook } from './codebook.js';
+import { DEFAULT_KMEANS, kmeans } from './kmeans.js';
+import { checkMatrix, reconstructionError } from './matrix.js';
+import { fitResidual, residualLookup, residualQuantize, type LevelQuantizer } from './residual.js';
+import { makeRng } from './rng.js';
+import { checkInt, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory } from './types.js';
+import { Progress } from './progress.js';
+
+export interface RqKMeansConfig {
+  /** Code positions (residual levels). */
+  levels: number;
+  /** Codes per level. */
+  codebookSize: number;
+  /** Lloyd iterations per level (at most). */
+  iterations: number;
+  /** Relative inertia improvement under which Lloyd stops. */
+  tolerance: number;
+  /** Balanced assignment: at most ceil(n / codebookSize) items per code. */
+  balanced: boolean;
+  /** k-means++ seeds from at most this many sampled rows. */
+  initSample: number;
+}
+
+export const DEFAULT_RQKMEANS: RqKMeansConfig = {
+  levels: 3,
+  codebookSize: 256,
+  iterations: DEFAULT_KMEANS.iterations,
+  tolerance: DEFAULT_KMEANS.tolerance,
+  balanced: false,
+  initSample: DEFAULT_KMEANS.initSample,
+};
+
+export function resolveRqKMeans(partial: Record<string, unknown> = {}): RqKMeansConfig {
+  checkKeys('rqkmeans', partial, [...Object.keys(DEFAULT_RQKMEANS), 'dim']);
+  const c = { ...DEFAULT_RQKMEANS, ...partial } as RqKMeansConfig;
+  checkInt('levels', c.levels, 1, 16);
+  checkInt('codebookSize', c.codebookSize, 2);
+  checkInt('iterations', c.iterations, 0);
+  checkNumber('tolerance', c.tolerance, 0);
+  checkInt('initSample', c.initSample, 1);
+  if (typeof c.balanced !== 'boolean') throw new Error(`\`balanced\` must be true or false, got ${JSON.stringify(c.balanced)}`);
+  return { levels: c.levels, codebookSize: c.codebookSize, iterations: c.iterations, tolerance: c.tolerance, balanced: c.balanced, initSample: c.initSample };
+}
+
+/** Rows per encode block: bounds the [block, codebookSize] distance matrix. */
+const ENCODE_BLOCK = 8192;
+
+export class RqKMeansTokenizer implements ItemTokenizer {
+  readonly method = 'rqkmeans';
+  readonly config: RqKMeansConfig & { dim?: number };
+  private codebooks: Codebook[] = [];
+  private dim = 0;
+
+  constructor(config: Record<string, unknown> = {}) {
+    this.config = resolveRqKMeans(config);
+  }
+
+  get levels(): number[] {
+    return new Array<number>(this.config.levels).fill(this.config.codebookSize);
+  }
+
+  async fit(x: EmbeddingMatrix, opts: FitOptions = {}): Promise<FitReport> {
+    checkMatrix(x);
+    const rng = makeRng(opts.seed ?? 0);
+    const cfg = this.config;
+    const progress = new Progress({ label: 'rqkmeans', total: cfg.levels, unit: 'level', silent: opts.silent });
+    const inertia: number[] = [];
+    const iterations: number[] = [];
+    this.dispose();
+    this.dim = x.dim;
+    const input = tf.tensor2d(x.data, [x.rows, x.dim]); // [rows, dim]
+    try {
+      this.codebooks = (await fitResidual(input, cfg.levels, (residual, level) => {
+        const r = { rows: x.rows, dim: x.dim, data: residual.dataSync() as Float32Array };
+        const result = kmeans(r, cfg.codebookSize, cfg, rng);
+        inertia.push(result.inertia);
+        iterations.push(result.iterations);
+        progress.update(level + 1, { inertia: result.inertia, iterations: result.iterations });
+        return new Codebook(tf.tensor2d(result.centroids, [cfg.codebookSize, x.dim])); // [size, dim]
+      })) as Codebook[];
+    } finally {
+      input.dispose();
+    }
+    this.config.dim = x.dim;
+    const err = reconstructionError(x, this.decode(this.encode(x)));
+    const seconds = progress.finish({ reconstruction: err.reconstruction });
+    return {
+      method: this.method, items: x.rows, dim: x.dim, seconds,
+      reconstruction: err.reconstruction, relativeReconstruction: err.relative,
+      details: { inertiaPerLevel: inertia, iterationsPerLevel: iterations, balanced: cfg.balanced },
+    };
+  }
+
+  private fitted(): LevelQuantizer[] {
+    if (this.codebooks.length === 0) throw new Error('rqkmeans: the tokenizer is not fitted (call fit or load first)');
+    return this.codebooks;
+  }
+
+  encode(x: EmbeddingMatrix): SemanticIds {
+    const quantizers = this.fitted();
+    checkMatrix(x, 'embeddings', this.dim);
+    const L = this.config.levels;
+    const codes = new Int32Array(x.rows * L);
+    for (let start = 0; start < x.rows; start += ENCODE_BLOCK) {
+      const end = Math.min(x.rows, start + ENCODE_BLOCK);
+      const block = tf.tidy(() => {
+        const rows = tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [end - start, x.dim]); // [block, dim]
+        return residualQuantize(rows, quantizers).codes; // [block, levels]
+      });
+      codes.set(block.dataSync() as Int32Array, start * L);
+      block.dispose();
+    }
+    return { levels: this.levels, codes };
+  }
+
+  decode(ids: SemanticIds): EmbeddingMatrix {
+    const quantizers = this.fitted();
+    const L = this.config.levels;
+    const rows = checkCodes(ids, this.levels, 'rqkmeans');
+    const out = tf.tidy(() => residualLookup(tf.tensor2d(firstPositions(ids, L), [rows, L], 'int32'), quantizers)); // [rows, dim]
+    const data = out.dataSync() as Float32Array;
+    out.dispose();
+    return { rows, dim: this.dim, data };
+  }
+
+  async save(dir: string): Promise<void> {
+    const k = this.config.codebookSize;
+    const all = new Float32Array(this.config.levels * k * this.dim);
+    this.fitted().forEach((q, l) => all.set((q as Codebook).table.dataSync() as Float32Array, l * k * this.dim));
+    await saveFloat32(dir, 'codebooks.f32', all); // [levels, codebookSize, dim]
+  }
+
+  static async load(dir: string, config: Record<string, unknown>): Promise<RqKMeansTokenizer> {
+    const dim = checkInt('dim', config.dim, 1);
+    const tok = new RqKMeansTokenizer({ ...config, dim: undefined });
+    const k = tok.config.codebookSize;
+    const all = await loadFloat32(dir, 'codebooks.f32', tok.config.levels * k * dim);
+    tok.dim = dim;
+    tok.config.dim = dim;
+    tok.codebooks = Array.from({ length: tok.config.levels }, (_, l) => new Codebook(tf.tensor2d(all.subarray(l * k * dim, (l + 1) * k * dim), [k, dim]))); // [size, dim]
+    return tok;
+  }
+
+  /** Frees the codebook tensors. */
+  dispose(): void {
+    for (const c of this.codebooks) c.dispose();
+    this.codebooks = [];
+  }
+}
+
+/**
+ * Checks that `ids` has at least the tokenizer's positions with codes in range, and returns the row
+ * count. A trailing disambiguation position (one more than the tokenizer's levels) is accepted.
+ */
+export function checkCodes(ids: SemanticIds, levels: number[], method: string): number {
+  const width = ids.levels.length;
+  if (width !== levels.length && width !== levels.length + 1) {
+    throw new Error(`${method}: semantic IDs have ${width} positions, expected ${levels.length} (or ${levels.length + 1} with the disambiguation code)`);
+  }
+  if (ids.codes.length % width !== 0) throw new Error(`${method}: ${ids.codes.length} codes is not a multiple of ${width} positions`);
+  const rows = ids.codes.length / width;
+  for (let r = 0; r < rows; r++) {
+    for (let l = 0; l < levels.length; l++) {
+      const c = ids.codes[r * width + l];
+      if (!Number.isInteger(c) || c < 0 || c >= levels[l]) throw new Error(`${method}: row ${r} position ${l}: code ${c} is outside [0, ${levels[l]})`);
+    }
+  }
+  return rows;
+}
+
+/** The first `count` positions of every row (drops a disambiguation position). */
+export function firstPositions(ids: SemanticIds, count: number): Int32Array {
+  const width = ids.levels.length;
+  if (width === count) return ids.codes;
+  const rows = ids.codes.length / width;
+  const out = new Int32Array(rows * count);
+  for (let r = 0; r < rows; r++) out.set(ids.codes.subarray(r * width, r * width + count), r * count);
+  return out;
+}
+
+export const rqKMeansFactory: TokenizerFactory = {
+  description: 'residual k-means (OneRec, GRID): k-means++ seeding, Lloyd iterations, optional balanced assignment',
+  create: (config) => new RqKMeansTokenizer(config),
+  load: (dir, config) => RqKMeansTokenizer.load(dir, config),
+};

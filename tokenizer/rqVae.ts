@@ -1,0 +1,256 @@
+// RQ-VAE (TIGER, Rajput et al. 2023): an MLP encoder to a small latent, residual vector quantization with
+// `levels` codebooks, a decoder back to the input. Trained with the straight-through estimator and the
+// VQ-VAE losses: reconstruction (summed over dimensions, so it is not dwarfed by the codebook terms)
+// + per level ||sg(r) - q||^2 + beta ||r - sg(q)||^2. Against codebook collapse: codebooks start as
+// residual k-means of the encoded first batch, and codes unused for a whole epoch restart at random
+// residuals of that level.
+//
+// Hidden sizes are absolute (TIGER: 768 -> 512 -> 256 -> 128 -> 32): they are not rescaled for other
+// input sizes; pass `hidden` for much smaller or larger inputs.
+import * as tf from '@tensorflow/tfjs';
+import { Mlp, mapRowBlocks, ownedVariable, stopGradient, straightThrough, trainLoop } from './autoencoder.js';
+import { Codebook } from './codebook.js';
+import { kmeans } from './kmeans.js';
+import { checkMatrix, reconstructionError } from './matrix.js';
+import { fitResidual, residualLookup, residualQuantize } from './residual.js';
+import { makeRng, permutation } from './rng.js';
+import { checkCodes, firstPositions } from './rqKmeans.js';
+import { checkInt, checkIntList, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory, TrainingPoint } from './types.js';
+
+export interface RqVaeConfig {
+  levels: number;
+  codebookSize: number;
+  /** Encoder hidden sizes (the decoder mirrors them). */
+  hidden: number[];
+  latentDim: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Commitment weight. */
+  beta: number;
+  /** Restart codes unused during an epoch (not after the last epoch). */
+  restartDeadCodes: boolean;
+}
+
+export const DEFAULT_RQVAE: RqVaeConfig = {
+  levels: 3, codebookSize: 256, hidden: [512, 256, 128], latentDim: 32,
+  epochs: 60, batchSize: 1024, learningRate: 1e-3, beta: 0.25, restartDeadCodes: true,
+};
+
+export function resolveRqVae(partial: Record<string, unknown> = {}): RqVaeConfig {
+  checkKeys('rqvae', partial, [...Object.keys(DEFAULT_RQVAE), 'dim']);
+  const c = { ...DEFAULT_RQVAE, ...partial } as RqVaeConfig;
+  checkInt('levels', c.levels, 1, 16);
+  checkInt('codebookSize', c.codebookSize, 2);
+  checkIntList('hidden', c.hidden, 1);
+  checkInt('latentDim', c.latentDim, 1);
+  checkInt('epochs', c.epochs, 1);
+  checkInt('batchSize', c.batchSize, 1);
+  checkNumber('learningRate', c.learningRate, 0);
+  checkNumber('beta', c.beta, 0);
+  if (typeof c.restartDeadCodes !== 'boolean') throw new Error(`\`restartDeadCodes\` must be true or false, got ${JSON.stringify(c.restartDeadCodes)}`);
+  const { levels, codebookSize, hidden, latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes } = c;
+  return { levels, codebookSize, hidden: [...hidden], latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes };
+}
+
+const BLOCK = 8192;
+
+export class RqVaeTokenizer implements ItemTokenizer {
+  readonly method = 'rqvae';
+  readonly config: RqVaeConfig & { dim?: number };
+  private encoder: Mlp | null = null;
+  private decoder: Mlp | null = null;
+  private codebooks: Codebook[] = [];
+  private dim = 0;
+
+  constructor(config: Record<string, unknown> = {}) {
+    this.config = resolveRqVae(config);
+  }
+
+  get levels(): number[] {
+    return new Array<number>(this.config.levels).fill(this.config.codebookSize);
+  }
+
+  private build(dim: number, seed: number): void {
+    this.dispose();
+    const rng = makeRng(seed + 101);
+    const c = this.config;
+    this.dim = dim;
+    this.config.dim = dim;
+    this.encoder = new Mlp([dim, ...c.hidden, c.latentDim], rng, 'rqvae_enc');
+    this.decoder = new Mlp([c.latentDim, ...[...c.hidden].reverse(), dim], rng, 'rqvae_dec');
+    this.codebooks = Array.from({ length: c.levels }, (_, l) => new Codebook(ownedVariable(tf.zeros([c.codebookSize, c.latentDim]), `rqvae_cb${l}`) as unknown as tf.Tensor2D)); // [size, latent]
+  }
+
+  async fit(x: EmbeddingMatrix, opts: FitOptions = {}): Promise<FitReport> {
+    checkMatrix(x);
+    const c = this.config;
+    if (x.rows < c.codebookSize) throw new Error(`rqvae: ${x.rows} items cannot fill a codebook of ${c.codebookSize} codes (--codebook-size must be <= the number of items)`);
+    const start = performance.now();
+    const rng = makeRng(opts.seed ?? 0);
+    this.build(x.dim, opts.seed ?? 0);
+    const encoder = this.encoder!;
+    const decoder = this.decoder!;
+    const codebooks = this.codebooks;
+    const data = tf.tensor2d(x.data, [x.rows, x.dim]); // [rows, dim]
+    const usage = codebooks.map(() => new Int32Array(c.codebookSize));
+    let restartsThisEpoch = 0;
+    let lastBatch: tf.Tensor2D | null = null;
+    try {
+      // Codebooks start as residual k-means of the encoded first batch (at least 4 items per code).
+      const initRows = Math.min(x.rows, Math.max(c.batchSize, 4 * c.codebookSize));
+      const initIdx = permutation(x.rows, rng).subarray(0, initRows);
+      const z0 = tf.tidy(() => encoder.apply(tf.gather(data, tf.tensor1d(initIdx, 'int32')) as tf.Tensor2D)); // [init, latent]
+      const initial = await fitResidual(z0, c.levels, (residual) => {
+        const r = { rows: initRows, dim: c.latentDim, data: residual.dataSync() as Float32Array };
+        return new Codebook(tf.tensor2d(kmeans(r, c.codebookSize, { iterations: 10 }, rng).centroids, [c.codebookSize, c.latentDim])); // [size, latent]
+      });
+      z0.dispose();
+      initial.forEach((q, l) => {
+        (codebooks[l].table as unknown as tf.Variable).assign((q as Codebook).table);
+        (q as Codebook).dispose();
+      });
+
+      const variables = [...encoder.variables, ...decoder.variables, ...codebooks.map((q) => q.table as unknown as tf.Variable)];
+      const curve = trainLoop({
+        label: 'rqvae', x: data, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
+        variables, rng, silent: opts.silent,
+        loss: (batch) => {
+          const z = encoder.apply(batch); // [batch, latent]
+          const out = residualQuantize(z, codebooks);
+          let vq: tf.Tensor = tf.scalar(0);
+          for (const step of out.steps) {
+            const codebookLoss = tf.mean(tf.sum(tf.square(tf.sub(stopGradient(step.residual), step.quantized)), 1)); // []
+            const commitLoss = tf.mean(tf.sum(tf.square(tf.sub(step.residual, stopGradient(step.quantized))), 1)); // []
+            vq = tf.add(vq, tf.add(codebookLoss, tf.mul(commitLoss, c.beta))); // []
+          }
+          const zq = straightThrough(z, out.quantized) as tf.Tensor2D; // [batch, latent]
+          const xHat = decoder.apply(zq); // [batch, dim]
+          const reconstruction = tf.mean(tf.sum(tf.square(tf.sub(batch, xHat)), 1)) as tf.Scalar; // []
+          return { loss: tf.add(reconstruction, vq) as tf.Scalar, reconstruction };
+        },
+        afterBatch: (batch) => {
+          const codes = tf.tidy(() => residualQuantize(encoder.apply(batch), codebooks).codes); // [batch, levels]
+          const v = codes.dataSync();
+          codes.dispose();
+          for (let i = 0; i < v.length; i++) usage[i % c.levels][v[i]]++;
+          lastBatch?.dispose();
+          lastBatch = tf.keep(tf.clone(batch)); // [batch, dim]
+        },
+        afterEpoch: (epoch) => {
+          const firstLevelUsed = usage[0].reduce((n, u) => n + (u > 0 ? 1 : 0), 0);
+          restartsThisEpoch = 0;
+          if (c.restartDeadCodes && epoch < c.epochs && lastBatch) restartsThisEpoch = this.restartDeadCodes(lastBatch, usage, rng);
+          for (const u of usage) u.fill(0);
+          return { firstLevelUsed, restarts: restartsThisEpoch };
+        },
+      });
+      const err = reconstructionError(x, this.decode(this.encode(x)));
+      const trainingCurve: TrainingPoint[] = curve.map((p) => ({
+        epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction, firstLevelUsed: p.firstLevelUsed, restarts: p.restarts,
+      }));
+      return {
+        method: this.method, items: x.rows, dim: x.dim, seconds: (performance.now() - start) / 1000,
+        reconstruction: err.reconstruction, relativeReconstruction: err.relative, curve: trainingCurve,
+        details: { encoder: encoder.sizes, decoder: decoder.sizes, totalRestarts: trainingCurve.reduce((n, p) => n + (p.restarts ?? 0), 0) },
+      };
+    } finally {
+      data.dispose();
+      (lastBatch as tf.Tensor2D | null)?.dispose();
+    }
+  }
+
+  /** Moves codes unused in this epoch onto random residuals of their level (from `batch`); returns how many. */
+  private restartDeadCodes(batch: tf.Tensor2D, usage: Int32Array[], rng: ReturnType<typeof makeRng>): number {
+    let restarted = 0;
+    tf.tidy(() => {
+      const out = residualQuantize(this.encoder!.apply(batch), this.codebooks);
+      const rows = batch.shape[0];
+      out.steps.forEach((step, l) => {
+        const dead: number[] = [];
+        usage[l].forEach((u, code) => { if (u === 0) dead.push(code); });
+        if (dead.length === 0) return;
+        const table = this.codebooks[l].table as unknown as tf.Variable;
+        const values = table.dataSync().slice() as Float32Array;
+        const residuals = step.residual.dataSync() as Float32Array; // [batch, latent]
+        const d = this.config.latentDim;
+        for (const code of dead) {
+          const r = rng.int(rows);
+          values.set(residuals.subarray(r * d, (r + 1) * d), code * d);
+        }
+        table.assign(tf.tensor2d(values, [this.config.codebookSize, d])); // [size, latent]
+        restarted += dead.length;
+      });
+    });
+    return restarted;
+  }
+
+  private parts(): { encoder: Mlp; decoder: Mlp } {
+    if (!this.encoder || !this.decoder) throw new Error('rqvae: the tokenizer is not fitted (call fit or load first)');
+    return { encoder: this.encoder, decoder: this.decoder };
+  }
+
+  encode(x: EmbeddingMatrix): SemanticIds {
+    const { encoder } = this.parts();
+    checkMatrix(x, 'embeddings', this.dim);
+    const L = this.config.levels;
+    const codes = mapRowBlocks(x.rows, BLOCK, L, (n) => new Int32Array(n), (s, e) => tf.tidy(() => {
+      const rows = tf.tensor2d(x.data.subarray(s * x.dim, e * x.dim), [e - s, x.dim]); // [block, dim]
+      return residualQuantize(encoder.apply(rows), this.codebooks).codes; // [block, levels]
+    }));
+    return { levels: this.levels, codes };
+  }
+
+  decode(ids: SemanticIds): EmbeddingMatrix {
+    const { decoder } = this.parts();
+    const L = this.config.levels;
+    const rows = checkCodes(ids, this.levels, 'rqvae');
+    const codes = firstPositions(ids, L);
+    const data = mapRowBlocks(rows, BLOCK, this.dim, (n) => new Float32Array(n), (s, e) => tf.tidy(() => {
+      const block = tf.tensor2d(codes.subarray(s * L, e * L), [e - s, L], 'int32'); // [block, levels]
+      return decoder.apply(residualLookup(block, this.codebooks)); // [block, dim]
+    }));
+    return { rows, dim: this.dim, data };
+  }
+
+  async save(dir: string): Promise<void> {
+    const { encoder, decoder } = this.parts();
+    await saveFloat32(dir, 'encoder.f32', encoder.toArray());
+    await saveFloat32(dir, 'decoder.f32', decoder.toArray());
+    const k = this.config.codebookSize;
+    const d = this.config.latentDim;
+    const all = new Float32Array(this.config.levels * k * d);
+    this.codebooks.forEach((q, l) => all.set(q.table.dataSync() as Float32Array, l * k * d));
+    await saveFloat32(dir, 'codebooks.f32', all); // [levels, codebookSize, latentDim]
+  }
+
+  static async load(dir: string, config: Record<string, unknown>): Promise<RqVaeTokenizer> {
+    const dim = checkInt('dim', config.dim, 1);
+    const tok = new RqVaeTokenizer({ ...config, dim: undefined });
+    tok.build(dim, 0);
+    const { encoder, decoder } = tok.parts();
+    encoder.fromArray(await loadFloat32(dir, 'encoder.f32', encoder.parameterCount));
+    decoder.fromArray(await loadFloat32(dir, 'decoder.f32', decoder.parameterCount));
+    const k = tok.config.codebookSize;
+    const d = tok.config.latentDim;
+    const all = await loadFloat32(dir, 'codebooks.f32', tok.config.levels * k * d);
+    tok.codebooks.forEach((q, l) => tf.tidy(() => (q.table as unknown as tf.Variable).assign(tf.tensor2d(all.subarray(l * k * d, (l + 1) * k * d), [k, d])))); // [size, latent]
+    return tok;
+  }
+
+  dispose(): void {
+    this.encoder?.dispose();
+    this.decoder?.dispose();
+    for (const q of this.codebooks) q.dispose();
+    this.encoder = null;
+    this.decoder = null;
+    this.codebooks = [];
+  }
+}
+
+export const rqVaeFactory: TokenizerFactory = {
+  description: 'RQ-VAE (TIGER): MLP autoencoder with residual vector quantization, k-means-initialised codebooks, dead-code restarts',
+  create: (config) => new RqVaeTokenizer(config),
+  load: (dir, config) => RqVaeTokenizer.load(dir, config),
+};
