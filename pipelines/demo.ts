@@ -12,7 +12,7 @@ export const DEMO_CONFIG_PATH = fileURLToPath(new URL('./configs/generated.json'
 
 export interface DemoOptions {
   runDir?: string;
-  /** Model size, over the config's (`small`): `tiny` is faster and weaker. */
+  /** Model size over the config's (`tiny`): `small` is stronger and several times slower. */
   preset?: 'tiny' | 'small';
   /** Users whose recommendations are printed. */
   showUsers?: number;
@@ -66,7 +66,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunPipelineRes
   const config = await demoConfig(options.preset);
   const result = await runPipeline({ config, runDir, force: options.force, log: options.log });
   const sample = JSON.parse(await readFile(join(result.runDir, 'recommend', SAMPLE_FILE), 'utf8')) as RecommendationSample[];
-  write(`\nSample recommendations (test split: the held-out last item is not in the history)\n\n`);
+  write(`\nRecommendations: each user's most recent items, then the model's next items (items already seen left out)\n\n`);
   write(formatRecommendations(sample.slice(0, options.showUsers ?? 5)));
   if (result.metrics) {
     write(`\nMetrics (leave-one-out, ${config.eval.split} split, full catalog, beam ${config.eval.beam})\n\n`);

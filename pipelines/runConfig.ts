@@ -50,6 +50,8 @@ export interface TokenizeSection {
   codebookSize: number;
   /** Semantic IDs made elsewhere (method `fixed`). */
   from?: string;
+  /** Disambiguation codes available per ID (default: the largest codebook size). */
+  dedupSize?: number;
   /** Method-specific options (e.g. `balanced`, `iterations`, FSQ `fsqLevels`), passed to the tokenizer. */
   options: Record<string, unknown>;
 }
@@ -256,12 +258,13 @@ function resolveEmbed(value: Json, baseDir: string): EmbedSection {
 
 function resolveTokenize(value: Json, baseDir: string): TokenizeSection {
   const d = DEFAULT_PIPELINE_CONFIG.tokenize;
-  const s = section(value, 'tokenize', ['method', 'levels', 'codebookSize', 'from', 'options']);
+  const s = section(value, 'tokenize', ['method', 'levels', 'codebookSize', 'from', 'dedupSize', 'options']);
   const out: TokenizeSection = {
     method: string(s.method, 'tokenize.method') ?? d.method,
     levels: integer(s.levels, 'tokenize.levels', 1, d.levels),
     codebookSize: integer(s.codebookSize, 'tokenize.codebookSize', 2, d.codebookSize),
     from: path(s.from, 'tokenize.from', baseDir),
+    dedupSize: optionalInteger(s.dedupSize, 'tokenize.dedupSize', 1),
     options: record(s.options, 'tokenize.options'),
   };
   if (out.method === 'fixed' && !out.from) fail('tokenize.from', 'a semantic-ID file when `tokenize.method` is "fixed"', s.from);

@@ -112,7 +112,7 @@ const real: StageImplementations = {
   async tokenize(config, dirs, ctx) {
     const t = config.tokenize;
     const { report, ids } = await fitTokenizer({
-      data: dirs.embed!, method: t.method, config: tokenizerConfig(config), from: t.from, seed: config.seed, out: ctx.outDir,
+      data: dirs.embed!, method: t.method, config: tokenizerConfig(config), from: t.from, dedupSize: t.dedupSize, seed: config.seed, out: ctx.outDir,
     });
     await writeJsonAtomic(join(ctx.outDir, 'buckets.json'), bucketCounts(ids.codes, ids.levels.length - 1));
     ctx.log(`distinct IDs ${report.distinctIds}/${report.items}, collision rate ${(100 * report.collisionRate).toFixed(2)}%, largest bucket ${report.maxBucket}`);

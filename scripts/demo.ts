@@ -16,7 +16,7 @@ export const demoCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('run-dir', { type: 'string', default: 'runs/demo', describe: 'run directory (re-running reuses finished stages)' })
-      .option('preset', { choices: ['tiny', 'small'] as const, describe: 'model size (default: the config\'s, small)' })
+      .option('preset', { choices: ['tiny', 'small'] as const, describe: 'model size (default: the config\'s, tiny; small is stronger and several times slower)' })
       .option('users', { type: 'number', default: 5, describe: 'users to print recommendations for' })
       .option('force', { type: 'string', array: true, describe: 'redo these stages (and everything downstream)' }) as never,
   handler: async (argv) => {

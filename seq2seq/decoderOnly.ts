@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, mergeHeads, ParamStore, paddingBias, positionBias,
+  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, ParamStore, paddingBias, positionBias,
   rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
 import { embedContext, embedTokens, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
@@ -84,8 +84,7 @@ export class DecoderOnly implements SequenceModel {
     let x = dropout(x0, c.dropout, seeds.next()); // [rows, N, d]
     for (let i = 0; i < c.decoderLayers; i++) {
       const h = rmsNorm(x, p.get(`dec.${i}.ln1`)); // [rows, N, d]
-      const qkv = linear(h, p.get(`dec.${i}.qkv`)); // [rows, N, 3*inner]
-      const [q, k, v] = tf.split(qkv, [this.inner, this.inner, this.inner], 2); // 3 x [rows, N, inner]
+      const [q, k, v] = linearParts(h, p.get(`dec.${i}.qkv`), 3); // 3 x [rows, N, inner]
       const att = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, rows, this.shape, c.dropout, seeds); // [rows*heads, N, headDim]
       x = tf.add(x, dropout(linear(mergeHeads(att, rows, this.shape), p.get(`dec.${i}.o`)), c.dropout, seeds.next())); // [rows, N, d]
       const f = feedForward(rmsNorm(x, p.get(`dec.${i}.ln2`)), p.get(`dec.${i}.wi`), p.get(`dec.${i}.wo`), c.dropout, seeds); // [rows, N, d]

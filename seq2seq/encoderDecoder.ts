@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, mergeHeads, ParamStore, paddingBias, positionBias,
+  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, ParamStore, paddingBias, positionBias,
   rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
 import {
@@ -88,9 +88,7 @@ export class EncoderDecoder implements SequenceModel {
   /** Self-attention of x [batch, T, d] (already normed) with bias; returns [batch, T, d]. */
   private selfAttention(x: tf.Tensor, qkvW: tf.Tensor, oW: tf.Tensor, bias: tf.Tensor, seeds: DropoutSeeds): tf.Tensor {
     const [batch] = x.shape;
-    const inner = this.inner;
-    const qkv = linear(x, qkvW); // [batch, T, 3*inner]
-    const [q, k, v] = tf.split(qkv, [inner, inner, inner], 2); // 3 x [batch, T, inner]
+    const [q, k, v] = linearParts(x, qkvW, 3); // 3 x [batch, T, inner]
     const out = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, batch, this.shape, this.config.dropout, seeds); // [batch*heads, T, headDim]
     return linear(mergeHeads(out, batch, this.shape), oW); // [batch, T, d]
   }
@@ -119,8 +117,7 @@ export class EncoderDecoder implements SequenceModel {
     const kT: tf.Tensor3D[] = [];
     const v: tf.Tensor3D[] = [];
     for (let i = 0; i < this.config.decoderLayers; i++) {
-      const kv = linear(enc, this.params.get(`dec.${i}.ckv`)); // [users, S, 2*inner]
-      const [k, vv] = tf.split(kv, [inner, inner], 2); // 2 x [users, S, inner]
+      const [k, vv] = linearParts(enc, this.params.get(`dec.${i}.ckv`), 2); // 2 x [users, S, inner]
       kT.push(splitHeadsTransposed(k, this.shape)); // [users*heads, headDim, S]
       v.push(splitHeads(vv, this.shape)); // [users*heads, S, headDim]
     }

@@ -103,6 +103,16 @@ export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]); // [..., out]
 }
 
+/**
+ * x @ each column block of a fused weight [in, parts*width]: the weight is sliced (tiny), not the
+ * activations (tfjs' SplitV on a [rows, parts*width] activation costs more than the matMuls on wasm).
+ */
+export function linearParts(x: tf.Tensor, w: tf.Tensor, parts: number): tf.Tensor[] {
+  const [inDim, total] = w.shape as [number, number];
+  const width = total / parts;
+  return Array.from({ length: parts }, (_, i) => linear(x, tf.slice(w, [0, i * width], [inDim, width]))); // parts x [..., width]
+}
+
 /** T5 LayerNorm: scale only, no mean subtraction, no bias. */
 export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
   const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
