@@ -33,6 +33,8 @@ export const QUICK_DECODE: DecodeBenchConfig = {
   trieItems: 10_000, trieRuns: 1, searchUsers: 64,
 };
 const REDUCED = { warmup: 1, runs: 1 };
+/** The part of the suite without a model: trie build and the search loop with a toy scorer. */
+const SEARCH_PART = 'search';
 
 const LEVELS = [256, 256, 256, 256];
 
@@ -114,18 +116,25 @@ export const decodeSuite: Suite = {
   usesBackend: true,
   threadsVariant: true,
   webgpuVariant: true,
+  parts(options: { quick: boolean }, variant: Variant): string[] {
+    const presets = (options.quick ? QUICK_DECODE : FULL_DECODE).presets;
+    // The trie and the search loop are plain TypeScript: the same on every backend, measured once.
+    if (variant.id === 'default') return [...presets, SEARCH_PART];
+    return variant.reduced ? presets.slice(0, 1) : presets;
+  },
   async run(options: SuiteOptions, variant: Variant): Promise<VariantOutput> {
-    const base = options.quick ? QUICK_DECODE : FULL_DECODE;
+    const full = options.quick ? QUICK_DECODE : FULL_DECODE;
+    const part = options.part;
+    const base = part && part !== SEARCH_PART ? { ...full, presets: [part] } : part === SEARCH_PART ? { ...full, presets: [] } : full;
     // A software GPU adapter is for correctness, far slower than wasm: one preset, one timed repetition.
     const c = variant.reduced ? { ...base, ...REDUCED, presets: base.presets.slice(0, 1) } : base;
     const figures: Figure[] = [];
     for (const preset of c.presets) figures.push(await benchPreset(preset, c));
     const notes: string[] = [];
-    // The trie and the search loop are plain TypeScript: the same on every backend, measured once.
-    if (variant.id === 'default') {
+    if (variant.id === 'default' && (part === undefined || part === SEARCH_PART)) {
       figures.push(await searchOverhead(c));
       figures.push(...(await trieFigures(c)));
-    } else {
+    } else if (variant.id !== 'default') {
       notes.push('trie and search-only figures: measured in the default variant (they do not use tfjs)');
     }
     if (variant.reduced) notes.push('reduced on this backend: first preset only, 1 warm-up batch, 1 timed batch');

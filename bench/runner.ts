@@ -43,8 +43,10 @@ export interface BenchOptions {
   print?: (text: string) => void;
 }
 
+/** One child process: a variant (backend) and a part of the suite (a preset), or the whole suite. */
 export interface VariantResult extends ChildResult {
   id: string;
+  part: string | null;
   label: string;
   env: Record<string, string>;
 }
@@ -53,6 +55,7 @@ export interface Comparison {
   key: string;
   label: string;
   variant: string;
+  part: string | null;
   backend: string;
   unit: string;
   semid: number;
@@ -154,8 +157,11 @@ async function runSuite(
   const start = machineInfo();
   const variants: VariantResult[] = [];
   for (const variant of variantsOf(suite, options, webgpu)) {
-    if (!options.quiet) process.stderr.write(`bench ${suite.name}: ${variant.label}${options.quick ? ' (--quick)' : ''}...\n`);
-    variants.push(await runVariant(suite, variant, options));
+    const parts: (string | undefined)[] = suite.parts ? suite.parts({ quick: options.quick }, variant) : [undefined];
+    for (const part of parts) {
+      if (!options.quiet) process.stderr.write(`bench ${suite.name}${part ? ` ${part}` : ''}: ${variant.label}${options.quick ? ' (--quick)' : ''}...\n`);
+      variants.push(await runVariant(suite, variant, part, options));
+    }
   }
   const notRun = 'none' in webgpu && suite.webgpuVariant ? [`webgpu: ${webgpu.none}`] : [];
   if (notRun.length) variants[0].notes = [...(variants[0].notes ?? []), ...notRun];
@@ -186,21 +192,27 @@ async function runSuite(
 
 const CHILD = join(HERE, 'child.ts');
 
-async function runVariant(suite: Suite, variant: Variant, options: BenchOptions & { quick: boolean; dataDir: string | null }): Promise<VariantResult> {
+async function runVariant(
+  suite: Suite, variant: Variant, part: string | undefined, options: BenchOptions & { quick: boolean; dataDir: string | null },
+): Promise<VariantResult> {
   const workDir = await mkdtemp(join(tmpdir(), `semid-bench-${suite.name}-`));
   const resultPath = join(workDir, 'result.json');
-  const request: ChildRequest = { suite: suite.name, variant, options: { quick: options.quick, dataDir: options.dataDir, workDir }, resultPath };
+  const request: ChildRequest = { suite: suite.name, variant, options: { quick: options.quick, dataDir: options.dataDir, workDir, part }, resultPath };
   const timeout = options.timeoutSeconds ?? (options.quick ? 300 : 3600);
   let tail = '';
   try {
     const { code, timedOut } = await new Promise<{ code: number | null; timedOut: boolean }>((resolvePromise, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(request)], {
         env: { ...process.env, ...variant.env, SEMID_QUIET_BACKEND: '1' },
-        stdio: ['ignore', options.quiet ? 'pipe' : 'inherit', options.quiet ? 'pipe' : 'inherit'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       let timedOut = false;
       const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeout * 1000);
-      const keep = (chunk: Buffer): void => { tail = (tail + chunk.toString()).slice(-4000); };
+      // Kept for the error message when the child dies (a wasm abort prints only to its stderr).
+      const keep = (chunk: Buffer): void => {
+        tail = (tail + chunk.toString()).slice(-4000);
+        if (!options.quiet) process.stderr.write(chunk);
+      };
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
       child.on('error', reject);
@@ -213,7 +225,7 @@ async function runVariant(suite: Suite, variant: Variant, options: BenchOptions 
       const why = timedOut ? `killed after ${timeout} s (timeout)` : `exited with ${code} before writing a result`;
       result = { backend: null, load: null, peakRssMiB: NaN, seconds: NaN, error: `${why}${tail ? `: ${tail.trim().split('\n').slice(-5).join(' | ')}` : ''}` };
     }
-    return { id: variant.id, label: variant.label, env: variant.env, ...result };
+    return { id: variant.id, part: part ?? null, label: variant.label, env: variant.env, ...result };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -227,7 +239,7 @@ export function compare(variants: VariantResult[], reference: Figure[]): Compari
       const ref = reference.find((r) => r.key === f.key);
       if (!ref || !(ref.value > 0) || !(f.value > 0)) continue;
       out.push({
-        key: f.key, label: f.label, variant: v.id, backend: v.backend ? `${v.backend.name} (${v.backend.detail})` : v.label, unit: f.unit,
+        key: f.key, label: f.label, variant: v.id, part: v.part ?? null, backend: v.backend ? `${v.backend.name} (${v.backend.detail})` : v.label, unit: f.unit,
         semid: f.value, reference: ref.value, speedRatio: round(f.higherIsBetter ? f.value / ref.value : ref.value / f.value, 3),
       });
     }
@@ -247,11 +259,11 @@ function backendShort(v: VariantResult): string {
 
 /** The printed table of one suite. */
 export function formatSuite(r: SuiteResult): string {
-  const rows: string[][] = [['figure', 'backend', 'median', 'unit', 'min..max', 'PyTorch', 'vs PyTorch', 'peak RSS']];
+  const rows: string[][] = [['figure', 'backend', 'median', 'unit', 'runs: min..max', 'PyTorch', 'vs PyTorch', 'peak RSS']];
   for (const v of r.variants) {
-    if (v.error) rows.push([`ERROR: ${v.error.split('\n')[0].slice(0, 100)}`, backendShort(v), '', '', '', '', '', '']);
+    if (v.error) rows.push([`ERROR${v.part ? ` (${v.part})` : ''}: ${v.error.split('\n')[0].slice(0, 100)}`, backendShort(v), '', '', '', '', '', '']);
     for (const f of v.figures ?? []) {
-      const cmp = r.comparisons.find((c) => c.key === f.key && c.variant === v.id);
+      const cmp = r.comparisons.find((c) => c.key === f.key && c.variant === v.id && c.part === (v.part ?? null));
       const s = f.samples;
       rows.push([
         f.label, backendShort(v), formatNumber(f.value), f.unit,
@@ -263,8 +275,10 @@ export function formatSuite(r: SuiteResult): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
   const lines = [`== ${r.suite}: ${r.describe}${r.quick ? ' [--quick]' : ''}`, line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)];
-  for (const v of r.variants) for (const n of v.notes ?? []) lines.push(`note (${v.id}): ${n}`);
-  const loads = r.variants.map((v) => `${v.id} ${v.load?.otherCoresBusy ?? '?'}`).join(', ');
+  const notes = new Set<string>();
+  for (const v of r.variants) for (const n of v.notes ?? []) notes.add(`note (${v.id}): ${n}`);
+  lines.push(...notes);
+  const loads = r.variants.map((v) => `${v.id}${v.part ? `/${v.part}` : ''} ${v.load?.otherCoresBusy ?? '?'}`).join(', ');
   lines.push(`machine: ${r.machine.start.cpuModel}, ${r.machine.start.cores} cores, Node ${r.machine.start.node}; load average ${r.machine.start.loadavg.join(' ')}; cores busy with other processes: ${loads}`);
   if (r.reference.measured) {
     lines.push(`PyTorch reference (torch ${r.reference.torch}) measured in this run, right after semid; "vs PyTorch" = semid's speed / PyTorch's (> 1: semid faster)`);

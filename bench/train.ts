@@ -109,8 +109,13 @@ export const trainSuite: Suite = {
   usesBackend: true,
   threadsVariant: true,
   webgpuVariant: true,
+  parts(options: { quick: boolean }, variant: Variant): string[] {
+    const presets = (options.quick ? QUICK_TRAIN : FULL_TRAIN).presets;
+    return variant.reduced ? presets.slice(0, 1) : presets;
+  },
   async run(options: SuiteOptions, variant: Variant): Promise<VariantOutput> {
-    const base = options.quick ? QUICK_TRAIN : FULL_TRAIN;
+    const full = options.quick ? QUICK_TRAIN : FULL_TRAIN;
+    const base = options.part ? { ...full, presets: [options.part] } : full;
     // A software GPU adapter is for correctness, far slower than wasm: one preset, one timed repetition.
     const c = variant.reduced ? { ...base, ...REDUCED, presets: base.presets.slice(0, 1) } : base;
     const figures: Figure[] = [];

@@ -33,6 +33,8 @@ export interface SuiteOptions {
   dataDir: string | null;
   /** Scratch directory for this variant (deleted afterwards). */
   workDir: string;
+  /** The part to run (see Suite.parts); absent = all of them. */
+  part?: string;
 }
 
 /** What a suite reports from one variant (one backend / thread setting), in one child process. */
@@ -73,6 +75,11 @@ export interface Suite {
   threadsVariant: boolean;
   /** Whether to also run the webgpu backend when an adapter is present. */
   webgpuVariant: boolean;
+  /**
+   * Independent parts (e.g. presets), each run in its own child process so that their peak memory does
+   * not mix and a crash in one keeps the others' figures. Absent: the suite is one part.
+   */
+  parts?(options: { quick: boolean }, variant: Variant): string[];
   run(options: SuiteOptions, variant: Variant): Promise<VariantOutput>;
   /** The reference runs to compare against (full runs only). */
   reference?(options: { quick: boolean }): ReferenceRun[];

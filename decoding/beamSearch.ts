@@ -107,6 +107,24 @@ export async function beamSearch<C>(
   const B = config.beamSize;
   const stats: BeamSearchStats = { users: U, generated: 0, invalid: 0, invalidRate: 0, fallbackMapped: 0, scorerMs: 0, searchMs: 0 };
   if (U === 0) return { candidates: [], stats };
+  const perSession = scorer.maxUsersPerSession;
+  if (perSession !== undefined && (!Number.isInteger(perSession) || perSession < 1)) {
+    throw new Error(`the scorer's maxUsersPerSession must be an integer >= 1, got ${perSession}`);
+  }
+  if (perSession !== undefined && U > perSession) {
+    // Users are independent: search them in sessions small enough for the scorer's memory, then merge.
+    const candidates: Candidate[][] = [];
+    for (let first = 0; first < U; first += perSession) {
+      const last = Math.min(U, first + perSession);
+      const part = await beamSearch(scorer, trie, contexts.slice(first, last), {
+        ...options, excludeItems: options.excludeItems?.slice(first, last),
+      });
+      candidates.push(...part.candidates);
+      for (const key of ['generated', 'invalid', 'fallbackMapped', 'scorerMs', 'searchMs'] as const) stats[key] += part.stats[key];
+    }
+    stats.invalidRate = stats.generated > 0 ? stats.invalid / stats.generated : 0;
+    return { candidates, stats };
+  }
   const tStart = performance.now();
 
   const userItems: (ArrayLike<number> | null)[] = [];

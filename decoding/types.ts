@@ -28,6 +28,11 @@ export interface ScoringSession {
 export interface StepScorer<C = unknown> {
   /** Code count of each position of the semantic ID, the disambiguation position included. */
   readonly levels: readonly number[];
+  /**
+   * The most users one session should hold (what it keeps between steps grows with its users): beam search
+   * splits a larger batch into sessions of at most this many users. Absent: no limit.
+   */
+  readonly maxUsersPerSession?: number;
   start(contexts: readonly C[]): Promise<ScoringSession>;
 }
 

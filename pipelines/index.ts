@@ -22,7 +22,7 @@ export type { RecommendRequest, RequestIssues, WriteRecommendationsOptions, Shar
 // Config-driven runs (`semid run`, `semid demo`) and the run report (`semid report`).
 export {
   resolvePipelineConfig, loadPipelineConfig, DEFAULT_PIPELINE_CONFIG, PUBLISHED_RESULTS,
-  DATA_SOURCES, EMBED_SOURCES, ARCHS, SPLITS,
+  DATA_SOURCES, EMBED_SOURCES, ARCHS, SPLITS, IMPORT_FILE_FLAGS, IMPORT_OPTIONS,
 } from './runConfig.js';
 export type {
   PipelineConfig, DataSection, EmbedSection, TokenizeSection, TrainSection, EvalSection, RecommendSection, ReportSection, PublishedResult,
@@ -39,7 +39,7 @@ export type { ReportInputs, Plot, TrainingPoint, CodebookLevel, MethodScores } f
 // Training the sequence model (`semid train`).
 export { trainModel } from './train.js';
 export type { TrainModelOptions, TrainModelResult } from './train.js';
-export { runPipeline, defaultRunDir, trainerConfigs, bucketCounts, recommendationSample, SAMPLE_FILE } from './stages.js';
+export { runPipeline, validatePipelineConfig, defaultRunDir, trainerConfigs, bucketCounts, recommendationSample, SAMPLE_FILE } from './stages.js';
 export type { RunPipelineResult, RecommendationSample } from './stages.js';
 export { runDemo, demoConfig, formatMetricTable, formatRecommendations, DEMO_CONFIG_PATH } from './demo.js';
 export type { DemoOptions } from './demo.js';

@@ -120,6 +120,9 @@ export async function runPipelineWith(impl: StageImplementations, options: RunPi
   const t0 = performance.now();
   const runDir = resolve(options.runDir);
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  for (const name of [...(options.force ?? []), ...(options.until ? [options.until] : [])]) {
+    if (!(STAGE_NAMES as readonly string[]).includes(name)) throw new Error(`unknown stage "${name}": expected one of ${STAGE_NAMES.join(', ')}`);
+  }
   impl.validate?.(options.config);
   await mkdir(runDir, { recursive: true });
   await writeJsonAtomic(join(runDir, 'config.json'), options.config);

@@ -6,6 +6,13 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 
 export const DATA_SOURCES = ['generate', 'import', 'path'] as const;
 export const IMPORT_FORMATS = ['s3rec', 'inter-json', 'movielens', 'amazon', 'parquet', 'csv'] as const;
+/** Import files by their `semid data import` flag name. */
+export const IMPORT_FILE_FLAGS = ['sequences', 'interactions', 'items', 'ratings', 'movies', 'reviews', 'meta'] as const;
+/** Other importer options (`semid data import` flags in camelCase). */
+export const IMPORT_OPTIONS = [
+  'skipInvalid', 'minRating', 'minInteractions', 'allItems', 'textTemplate', 'itemKeyField', 'userColumn', 'itemColumn',
+  'timeColumn', 'ratingColumn', 'itemKeyColumn', 'categoriesColumn', 'delimiter', 'listSeparator', 'quiet',
+] as const;
 export const EMBED_SOURCES = ['text', 'import'] as const;
 export const PRESETS = ['tiny', 'small', 'tiger'] as const;
 export const ARCHS = ['encdec', 'decoder'] as const;
@@ -216,7 +223,8 @@ function resolveData(value: Json, baseDir: string): DataSection {
     minHistory: optionalInteger(g.minHistory, 'data.generate.minHistory', 2),
     maxHistory: optionalInteger(g.maxHistory, 'data.generate.maxHistory', 2),
   };
-  const filesIn = record(s.files, 'data.files');
+  const filesIn = section(s.files, 'data.files', IMPORT_FILE_FLAGS);
+  section(s.options, 'data.options', IMPORT_OPTIONS);
   const files: Record<string, string> = {};
   for (const [flag, file] of Object.entries(filesIn)) files[flag] = path(file, `data.files.${flag}`, baseDir)!;
   const out: DataSection = {

@@ -200,9 +200,10 @@ export async function runStages(stages: StageDefinition[], options: RunStagesOpt
       options.onOutcome?.(outcomes[outcomes.length - 1]);
       log(`${tag} reused (inputs unchanged, finished ${previous.finishedAt})`);
     } else {
-      const why = force.has(stage.name) ? 'forced' : previous ? 'inputs changed' : 'not run yet';
+      const started = await readStarted(outDir);
+      const why = force.has(stage.name) ? 'forced' : previous ? 'inputs changed' : started ? 'an earlier attempt did not finish' : 'not run yet';
       // Partial output is kept only for a resumable stage interrupted with the same key.
-      const resume = Boolean(stage.resumable) && !force.has(stage.name) && (await readStarted(outDir)) === key;
+      const resume = Boolean(stage.resumable) && !force.has(stage.name) && started === key;
       if (!resume) await rm(outDir, { recursive: true, force: true });
       else await rm(join(outDir, MARKER), { force: true });
       await mkdir(outDir, { recursive: true });

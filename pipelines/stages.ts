@@ -211,6 +211,11 @@ export interface RunPipelineResult extends BaseResult {
   summary: string;
 }
 
+/** Checks a resolved config with each stage owner's own validation (embedder, tokenizer, model, trainer). */
+export function validatePipelineConfig(config: PipelineConfig): void {
+  real.validate!(config);
+}
+
 /** `semid run`: the whole pipeline of `config` in `runDir` with the real stages. */
 export async function runPipeline(options: RunPipelineOptions): Promise<RunPipelineResult> {
   const result = await runPipelineWith(real, options);

@@ -38,6 +38,7 @@ const fit: CommandModule = {
     .option('fsq-levels', { type: 'string', describe: 'FSQ levels per latent dimension, e.g. 8,6,5' })
     .option('epochs', { type: 'number', describe: 'training epochs (rqvae, fsq, rfsq)' })
     .option('balanced', { type: 'boolean', describe: 'rqkmeans: balanced assignment (at most n/k items per code)' })
+    .option('uniform-last-level', { type: 'boolean', describe: 'rqkmeans, rqvae, rfsq: items sharing a prefix take distinct last codes while there is room (default on; --no-uniform-last-level for nearest codes only)' })
     .option('from', { type: 'string', describe: 'fixed: IDs made elsewhere (sids JSON or Parquet item -> list<int>)' })
     .option('dedup-size', { type: 'number', describe: 'disambiguation codes per ID (default: the codebook size)' })
     .option('set', { type: 'string', array: true, describe: 'other method config, key=value (repeatable), e.g. --set batchSize=512' })
@@ -51,6 +52,7 @@ const fit: CommandModule = {
       ...(a.fsqLevels !== undefined ? { fsqLevels: parseIntList(a.fsqLevels as string, '--fsq-levels') } : {}),
       ...(a.epochs !== undefined ? { epochs: a.epochs } : {}),
       ...(a.balanced !== undefined ? { balanced: a.balanced } : {}),
+      ...(a.uniformLastLevel !== undefined ? { uniformLastLevel: a.uniformLastLevel } : {}),
       ...parseSets(a.set as string[] | undefined),
     };
     const { report } = await fitTokenizer({

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { registerWasmKernels } from './wasmKernels.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -230,6 +231,7 @@ let wasmFixesRegistered = false;
 function registerWasmFixes(): void {
   if (wasmFixesRegistered) return;
   wasmFixesRegistered = true;
+  registerWasmKernels(); // fused attention, dropout masks, a non-copying Identity (wasmKernels.ts)
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',

@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, ParamStore, paddingBias, positionBias,
-  rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
+  bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
 import { embedContext, embedTokens, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
 import { Vocab } from './vocab.js';
@@ -79,14 +78,14 @@ export class DecoderOnly implements SequenceModel {
     const pos = Array.from({ length: N }, (_, i) => i);
     const rel = positionBias(p.get('dec.pos'), bucketGrid(pos, pos, true, c.relBuckets, c.relMaxDistance), N, N); // [1, heads, N, N]
     const keyMask = tf.concat([tf.tensor2d(ctx.srcMask, [rows, S]), tf.ones([rows, T])], 1); // [rows, N]
-    const bias = tf.add(tf.add(rel, structure), paddingBias(keyMask)); // [rows, heads, N, N]
+    const bias = tf.add(rel, structure); // [1, heads, N, N]
     const x0 = tf.concat([embedContext(p.get('shared'), ctx), embedTokens(p.get('shared'), tokens, rows, T)], 1); // [rows, N, d]
     let x = dropout(x0, c.dropout, seeds.next()); // [rows, N, d]
     for (let i = 0; i < c.decoderLayers; i++) {
       const h = rmsNorm(x, p.get(`dec.${i}.ln1`)); // [rows, N, d]
       const [q, k, v] = linearParts(h, p.get(`dec.${i}.qkv`), 3); // 3 x [rows, N, inner]
-      const att = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, rows, this.shape, c.dropout, seeds); // [rows*heads, N, headDim]
-      x = tf.add(x, dropout(linear(mergeHeads(att, rows, this.shape), p.get(`dec.${i}.o`)), c.dropout, seeds.next())); // [rows, N, d]
+      const att = multiHeadAttention(q, k, v, bias, keyMask, this.shape, c.dropout, seeds); // [rows, N, inner]
+      x = tf.add(x, dropout(linear(att, p.get(`dec.${i}.o`)), c.dropout, seeds.next())); // [rows, N, d]
       const f = feedForward(rmsNorm(x, p.get(`dec.${i}.ln2`)), p.get(`dec.${i}.wi`), p.get(`dec.${i}.wo`), c.dropout, seeds); // [rows, N, d]
       x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [rows, N, d]
     }

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  attend, bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, ParamStore, paddingBias, positionBias,
-  rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
+  bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, paddingBias, positionBias, rmsNorm,
+  splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
 import {
   embedContext, embedTokens, fromSlots, identityGrouping, isIdentityGrouping, outputLogits, toSlots,
@@ -17,7 +17,15 @@ import { Vocab } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
 
-/** Per-user memory the decoder attends to: per layer keys (transposed) and values, and the padding bias. */
+/** Per-user memory the decoder attends to: per layer keys and values, and the key mask. */
+interface CrossKeysValues {
+  users: number;
+  k: tf.Tensor[]; // per layer [users, S, inner]
+  v: tf.Tensor[]; // per layer [users, S, inner]
+  keyMask: tf.Tensor; // [users, S]
+}
+
+/** The same memory split into heads, keys transposed, and the padding bias (the layout decodeCache.ts uses). */
 interface CrossMemory {
   users: number;
   kT: tf.Tensor3D[]; // per layer [users*heads, headDim, S]
@@ -26,7 +34,7 @@ interface CrossMemory {
 }
 
 interface EncDecScoringContext extends ScoringContext {
-  memory: CrossMemory;
+  memory: CrossKeysValues;
 }
 
 export class EncoderDecoder implements SequenceModel {
@@ -85,12 +93,11 @@ export class EncoderDecoder implements SequenceModel {
     return g;
   }
 
-  /** Self-attention of x [batch, T, d] (already normed) with bias; returns [batch, T, d]. */
-  private selfAttention(x: tf.Tensor, qkvW: tf.Tensor, oW: tf.Tensor, bias: tf.Tensor, seeds: DropoutSeeds): tf.Tensor {
-    const [batch] = x.shape;
+  /** Self-attention of x [batch, T, d] (already normed) with position bias [1, heads, T, T] and key mask [batch, T]; returns [batch, T, d]. */
+  private selfAttention(x: tf.Tensor, qkvW: tf.Tensor, oW: tf.Tensor, posBias: tf.Tensor, keyMask: tf.Tensor, seeds: DropoutSeeds): tf.Tensor {
     const [q, k, v] = linearParts(x, qkvW, 3); // 3 x [batch, T, inner]
-    const out = attend(splitHeads(q, this.shape), splitHeadsTransposed(k, this.shape), splitHeads(v, this.shape), bias, batch, this.shape, this.config.dropout, seeds); // [batch*heads, T, headDim]
-    return linear(mergeHeads(out, batch, this.shape), oW); // [batch, T, d]
+    const out = multiHeadAttention(q, k, v, posBias, keyMask, this.shape, this.config.dropout, seeds); // [batch, T, inner]
+    return linear(out, oW); // [batch, T, d]
   }
 
   /** Encoder output [batch, S, d]. */
@@ -99,48 +106,60 @@ export class EncoderDecoder implements SequenceModel {
     const p = this.params;
     const S = ctx.srcLen;
     const mask = tf.tensor2d(ctx.srcMask, [ctx.size, S]); // [batch, S]
-    const bias = tf.add(positionBias(p.get('enc.pos'), this.grid('enc', S, S), S, S), paddingBias(mask)); // [batch, heads, S, S]
+    const bias = positionBias(p.get('enc.pos'), this.grid('enc', S, S), S, S); // [1, heads, S, S]
     let x = dropout(embedContext(p.get('shared'), ctx), c.dropout, seeds.next()); // [batch, S, d]
     for (let i = 0; i < c.encoderLayers; i++) {
       const h = rmsNorm(x, p.get(`enc.${i}.ln1`)); // [batch, S, d]
-      x = tf.add(x, dropout(this.selfAttention(h, p.get(`enc.${i}.qkv`), p.get(`enc.${i}.o`), bias, seeds), c.dropout, seeds.next())); // [batch, S, d]
+      x = tf.add(x, dropout(this.selfAttention(h, p.get(`enc.${i}.qkv`), p.get(`enc.${i}.o`), bias, mask, seeds), c.dropout, seeds.next())); // [batch, S, d]
       const f = feedForward(rmsNorm(x, p.get(`enc.${i}.ln2`)), p.get(`enc.${i}.wi`), p.get(`enc.${i}.wo`), c.dropout, seeds); // [batch, S, d]
       x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [batch, S, d]
     }
     return dropout(rmsNorm(x, p.get('enc.ln')), c.dropout, seeds.next()); // [batch, S, d]
   }
 
-  /** Cross-attention keys/values of every decoder layer, once per user. */
+  /** Cross-attention keys/values of every decoder layer, split into heads (keys transposed), once per user. */
   crossMemory(enc: tf.Tensor, srcMask: Float32Array): CrossMemory {
+    const m = this.crossKeysValues(enc, srcMask);
+    return {
+      users: m.users,
+      kT: m.k.map((k) => splitHeadsTransposed(k, this.shape)), // per layer [users*heads, headDim, S]
+      v: m.v.map((v) => splitHeads(v, this.shape)), // per layer [users*heads, S, headDim]
+      bias: paddingBias(m.keyMask), // [users, 1, 1, S]
+    };
+  }
+
+  /** Cross-attention keys/values of every decoder layer, once per user. */
+  crossKeysValues(enc: tf.Tensor, srcMask: Float32Array): CrossKeysValues {
     const [users, S] = enc.shape;
-    const inner = this.inner;
-    const kT: tf.Tensor3D[] = [];
-    const v: tf.Tensor3D[] = [];
+    const k: tf.Tensor[] = [];
+    const v: tf.Tensor[] = [];
     for (let i = 0; i < this.config.decoderLayers; i++) {
-      const [k, vv] = linearParts(enc, this.params.get(`dec.${i}.ckv`), 2); // 2 x [users, S, inner]
-      kT.push(splitHeadsTransposed(k, this.shape)); // [users*heads, headDim, S]
-      v.push(splitHeads(vv, this.shape)); // [users*heads, S, headDim]
+      const [kk, vv] = linearParts(enc, this.params.get(`dec.${i}.ckv`), 2); // 2 x [users, S, inner]
+      k.push(kk);
+      v.push(vv);
     }
-    const bias = paddingBias(tf.tensor2d(srcMask, [users, S])); // [users, 1, 1, S]
-    return { users, kT, v, bias };
+    return { users, k, v, keyMask: tf.tensor2d(srcMask, [users, S]) }; // keyMask [users, S]
   }
 
   /** Decoder hidden states [rows, T, d] for decoder input tokens [rows, T]; rows map to users by `grouping`. */
-  decode(tokens: Int32Array, rows: number, T: number, memory: CrossMemory, grouping: Grouping, seeds: DropoutSeeds): tf.Tensor {
+  decode(tokens: Int32Array, rows: number, T: number, memory: CrossKeysValues, grouping: Grouping, seeds: DropoutSeeds): tf.Tensor {
     const c = this.config;
     const p = this.params;
     const identity = isIdentityGrouping(grouping);
     const causal = tf.tensor2d(causalMask(T), [T, T]); // [T, T]
     const selfBias = tf.add(positionBias(p.get('dec.pos'), this.grid('dec', T, T), T, T), causal); // [1, heads, T, T]
+    const selfMask = tf.ones([rows, T]); // [rows, T]
+    const S = memory.keyMask.shape[1]!;
+    const crossBias = tf.zeros([c.heads, grouping.groups * T, S]); // [heads, groups*T, S] no position bias across stacks
     let x = dropout(embedTokens(p.get('shared'), tokens, rows, T), c.dropout, seeds.next()); // [rows, T, d]
     for (let i = 0; i < c.decoderLayers; i++) {
       const h = rmsNorm(x, p.get(`dec.${i}.ln1`)); // [rows, T, d]
-      x = tf.add(x, dropout(this.selfAttention(h, p.get(`dec.${i}.qkv`), p.get(`dec.${i}.o`), selfBias, seeds), c.dropout, seeds.next())); // [rows, T, d]
+      x = tf.add(x, dropout(this.selfAttention(h, p.get(`dec.${i}.qkv`), p.get(`dec.${i}.o`), selfBias, selfMask, seeds), c.dropout, seeds.next())); // [rows, T, d]
       const q = linear(rmsNorm(x, p.get(`dec.${i}.ln2`)), p.get(`dec.${i}.cq`)); // [rows, T, inner]
       const qSlots = identity ? q : toSlots(q, grouping); // [users*groups, T, inner]
       const qUser = tf.reshape(qSlots, [memory.users, grouping.groups * T, this.inner]); // [users, groups*T, inner]
-      const att = attend(splitHeads(qUser, this.shape), memory.kT[i], memory.v[i], memory.bias, memory.users, this.shape, c.dropout, seeds); // [users*heads, groups*T, headDim]
-      const merged = tf.reshape(mergeHeads(att, memory.users, this.shape), [memory.users * grouping.groups, T, this.inner]); // [slots, T, inner]
+      const att = multiHeadAttention(qUser, memory.k[i], memory.v[i], crossBias, memory.keyMask, this.shape, c.dropout, seeds); // [users, groups*T, inner]
+      const merged = tf.reshape(att, [memory.users * grouping.groups, T, this.inner]); // [slots, T, inner]
       const back = identity ? merged : fromSlots(merged, grouping); // [rows, T, inner]
       x = tf.add(x, dropout(linear(back, p.get(`dec.${i}.co`)), c.dropout, seeds.next())); // [rows, T, d]
       const f = feedForward(rmsNorm(x, p.get(`dec.${i}.ln3`)), p.get(`dec.${i}.wi`), p.get(`dec.${i}.wo`), c.dropout, seeds); // [rows, T, d]
@@ -153,18 +172,18 @@ export class EncoderDecoder implements SequenceModel {
     const s = seeds ?? NO_DROPOUT;
     const L = this.vocab.codeLength;
     const enc = this.encode(batch, s); // [batch, S, d]
-    const memory = this.crossMemory(enc, batch.srcMask);
+    const memory = this.crossKeysValues(enc, batch.srcMask);
     const h = this.decode(batch.tgtIn, batch.size, L, memory, identityGrouping(batch.size), s); // [batch, L, d]
     return tf.reshape(outputLogits(h, this.params.get('shared')), [batch.size, L, this.vocab.size]); // [batch, L, vocab]
   }
 
   prepare(ctx: ContextBatch): EncDecScoringContext {
     const memory = tf.tidy(() => {
-      const m = this.crossMemory(this.encode(ctx, NO_DROPOUT), ctx.srcMask);
-      return [...m.kT, ...m.v, m.bias];
+      const m = this.crossKeysValues(this.encode(ctx, NO_DROPOUT), ctx.srcMask);
+      return [...m.k, ...m.v, m.keyMask];
     });
     const n = this.config.decoderLayers;
-    const mem: CrossMemory = { users: ctx.size, kT: memory.slice(0, n) as tf.Tensor3D[], v: memory.slice(n, 2 * n) as tf.Tensor3D[], bias: memory[2 * n] };
+    const mem: CrossKeysValues = { users: ctx.size, k: memory.slice(0, n), v: memory.slice(n, 2 * n), keyMask: memory[2 * n] };
     return { users: ctx.size, memory: mem, dispose: () => memory.forEach((t) => t.dispose()) };
   }
 

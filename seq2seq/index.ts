@@ -22,3 +22,7 @@ export { train, learningRate, AdamW, METRICS_FILE, CHECKPOINT_DIR } from './trai
 export type { TrainOptions, TrainResult, ValidateFn, Metrics } from './trainer.js';
 export { createStepScorer } from './scorer.js';
 export type { UserContext, ScorerOptions } from './scorer.js';
+export { IncrementalDecoder, supportsIncremental, DEFAULT_DECODE_CACHE } from './decodeCache.js';
+export type { DecodeCacheOptions } from './decodeCache.js';
+export { benchmarkDecode, DEFAULT_DECODE_BENCHMARK } from './benchmarkDecode.js';
+export type { DecodeBenchmarkOptions, DecodeBenchmarkResult } from './benchmarkDecode.js';

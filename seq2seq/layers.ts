@@ -5,7 +5,13 @@
 // Why custom gradients: on the wasm backend a matMul with a transpose flag is 10-20x slower than a plain one,
 // and tfjs' own matMul gradient uses transpose flags. Our gradients transpose explicitly (a cheap copy) and
 // then call plain matMuls. On other backends the result is identical, only the formulation differs.
+// Where the backend has semid's fused kernels (wasm: see wasmKernels.ts), attention and dropout use them;
+// elsewhere the same maths is composed from plain tfjs ops.
 import * as tf from '@tensorflow/tfjs';
+import {
+  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention, hasMatMulTN, MATMUL_TN_KERNEL,
+  type AttentionAttrs,
+} from './wasmKernels.js';
 
 /** Ordered, named trainable weights. Names are stable: they are the keys of the saved weights. */
 export class ParamStore {
@@ -73,7 +79,9 @@ export const dense = tf.customGrad((...args: GradArgs) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
         tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), // [rows, in]
-        tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), // [in, out]
+        xs.shape[1] > 0 && dy.shape[1]! % 4 === 0 && hasMatMulTN()
+          ? (tf.engine().runKernel(MATMUL_TN_KERNEL, { a: xs, b: dy }) as tf.Tensor2D) // [in, out]
+          : tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), // [in, out]
       ];
     },
   };
@@ -122,6 +130,10 @@ export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
 /** Inverted dropout with an explicit seed (so a resumed run draws the same masks). */
 export function dropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
   if (rate <= 0 || seed === null) return x;
+  if (hasDropoutMaskKernel()) {
+    const mask = tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape: x.shape, rate, seed } as unknown as tf.NamedAttrMap) as tf.Tensor; // [...x] 0 or 1/(1-rate)
+    return tf.mul(x, mask); // [...x]
+  }
   const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate)); // [...x] 1 where kept
   return tf.mul(x, tf.mul(keep, 1 / (1 - rate))); // [...x]
 }
@@ -130,6 +142,12 @@ export function dropout(x: tf.Tensor, rate: number, seed: number | null): tf.Ten
 export class DropoutSeeds {
   private counter = 0;
   constructor(private readonly base: number | null) {}
+  /** Seeds of part `i` of a step split into parts (part 0 is this object's own sequence). */
+  fork(i: number): DropoutSeeds {
+    if (i === 0 || this.base === null) return i === 0 ? this : new DropoutSeeds(null);
+    return new DropoutSeeds((Math.imul(this.base ^ 0x5bd1e995, i + 1) + Math.imul(i, 0x27d4eb2f)) >>> 0);
+  }
+
   next(): number | null {
     if (this.base === null) return null;
     this.counter += 1;
@@ -216,6 +234,52 @@ export function attend(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf
   }
   const probs = dropout(tf.softmax(scores), dropRate, seeds.next()); // [batch*heads, qLen, kLen]
   return bmm(probs as tf.Tensor3D, v); // [batch*heads, qLen, headDim]
+}
+
+/**
+ * Multi-head attention of projections q [batch, qLen, heads*headDim] over k, v [batch, kLen, heads*headDim]:
+ * softmax(q k^T / sqrt(headDim) + posBias + padding) v, with dropout on the probabilities; returns
+ * [batch, qLen, heads*headDim]. posBias [heads, qLen, kLen] (or [1, heads, qLen, kLen]) carries the relative positions and any structural
+ * mask (causal: -1e9); keyMask [batch, kLen] is 1 for real keys, 0 for padding. Consumes one dropout seed.
+ */
+export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posBias: tf.Tensor, keyMask: tf.Tensor, s: AttentionShape, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
+  const [batch, qLen] = q.shape;
+  const kLen = k.shape[1]!;
+  if (hasFusedAttention() && s.headDim % 4 === 0) {
+    const seed = seeds.next();
+    const attrs: AttentionAttrs = { heads: s.heads, headDim: s.headDim, scale: 1 / Math.sqrt(s.headDim), rate: seed === null ? 0 : dropRate, seed: seed ?? 0 };
+    const bias3 = tf.reshape(posBias, [s.heads, qLen!, kLen]) as tf.Tensor3D; // [heads, qLen, kLen]
+    return fusedAttention(attrs)(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, bias3, keyMask as tf.Tensor2D); // [batch, qLen, inner]
+  }
+  return composedAttention(q, k, v, posBias, keyMask, s, dropRate, seeds); // [batch, qLen, inner]
+}
+
+/** multiHeadAttention composed from plain tfjs ops (every backend; the reference the fused kernels are tested against). */
+export function composedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posBias: tf.Tensor, keyMask: tf.Tensor, s: AttentionShape, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
+  const [batch, qLen] = q.shape;
+  const kLen = k.shape[1]!;
+  const bias = tf.add(tf.reshape(posBias, [1, s.heads, qLen!, kLen]), paddingBias(keyMask)); // [batch, heads, qLen, kLen]
+  const out = attend(splitHeads(q, s), splitHeadsTransposed(k, s), splitHeads(v, s), bias, batch!, s, dropRate, seeds); // [batch*heads, qLen, headDim]
+  return mergeHeads(out, batch!, s); // [batch, qLen, inner]
+}
+
+/** Attention as one op with a hand-written gradient, both run by the backend's fused kernels. */
+function fusedAttention(attrs: AttentionAttrs): (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D, keyMask: tf.Tensor2D) => tf.Tensor3D {
+  const named = attrs as unknown as tf.NamedAttrMap;
+  return tf.customGrad((...args: GradArgs) => {
+    const [q, k, v, bias, keyMask, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
+    const [out, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { q, k, v, bias, keyMask }, named) as tf.Tensor[]; // [batch, qLen, inner], [batch*heads, qLen, kLen4]
+    save([q, k, v, probs]);
+    const maskShape = keyMask.shape;
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, ps] = saved;
+        const [dq, dk, dv, dBias] = tf.engine().runKernel(ATTENTION_GRAD_KERNEL, { dy, q: qs, k: ks, v: vs, probs: ps }, named) as tf.Tensor[]; // dq/dk/dv like q/k/v, dBias [heads, qLen, kLen]
+        return [dq, dk, dv, dBias, tf.zeros(maskShape)]; // the key mask is data: no gradient
+      },
+    };
+  }) as (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D, keyMask: tf.Tensor2D) => tf.Tensor3D;
 }
 
 /** ReLU feed-forward, no biases. */

@@ -1,12 +1,16 @@
 // The trained model as the decoder sees it: a StepScorer. `start` runs the context once per user (the
-// encoder and every decoder layer's cross-attention keys/values, shared by all of that user's beams);
-// `next` runs the decoder over BOS + the few codes chosen so far (semantic IDs are 3-4 tokens, so
-// recomputing them is cheaper than keeping and reordering a self-attention cache by rowParent) and
-// returns the log-softmax over the whole vocabulary, sliced to the codes of the level being generated.
+// encoder and every decoder layer's cross-attention keys/values, or the decoder-only history prefix), in
+// user chunks sized to a memory budget, shared by all of that user's beams. `next` runs one new token per
+// beam row with a self-attention cache (decodeCache.ts) and returns the log-softmax over the whole
+// vocabulary for the codes of the level being generated.
+//
+// `incremental: false` keeps the plain path (rerun BOS + prefix through `model.nextLogits` every step): the
+// reference the fast path is tested and benchmarked against, and the path for any other SequenceModel.
 import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { Batcher } from './batches.js';
+import { DEFAULT_DECODE_CACHE, IncrementalDecoder, sessionBytesPerUser, supportsIncremental } from './decodeCache.js';
 import { groupRows, type SequenceModel } from './model.js';
 import { BOS } from './vocab.js';
 
@@ -20,27 +24,72 @@ export interface UserContext {
 export interface ScorerOptions {
   /** Override the model's maxHistory. */
   maxHistory?: number;
+  /** Incremental decoding with a self-attention cache (default: true where the architecture supports it). */
+  incremental?: boolean;
+  /**
+   * Wasm-heap budget, MiB, for what a session keeps between steps (the context keys/values of its users):
+   * beam search splits larger batches of users into sessions of at most `maxUsersPerSession`. Default 1024.
+   */
+  sessionBudgetMB?: number;
+  /** Budget, MiB, of the context pass's temporaries (it runs in user chunks of this size). Default 192. */
+  contextBudgetMB?: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`\`${name}\` must be a number > 0, got ${JSON.stringify(value)}`);
+  return v;
 }
 
 export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): StepScorer<UserContext> {
   const vocab = model.vocab;
-  const batcher = new Batcher(vocab, itemCodes, opts.maxHistory ?? model.config.maxHistory, model.config.historyTokens);
+  const maxHistory = opts.maxHistory ?? model.config.maxHistory;
+  const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
   const levels = [...vocab.levels];
   const L = levels.length;
+  const incremental = opts.incremental ?? supportsIncremental(model);
+  if (incremental && !supportsIncremental(model)) throw new Error('`incremental` decoding needs an encdec or decoder model');
+  const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
+  const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_DECODE_CACHE.contextBudgetMB);
+  const longestContext = 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);
+  const maxUsersPerSession = Math.max(1, Math.floor((sessionBudgetMB * 2 ** 20) / sessionBytesPerUser(model, longestContext)));
+
+  const checkInput = (input: DecodeStepInput): void => {
+    const { step, prefixes, rowUser } = input;
+    if (!Number.isInteger(step) || step < 0 || step >= L) throw new Error(`step must be in [0, ${L}), got ${step}`);
+    const rows = rowUser.length;
+    if (prefixes.length !== rows * step) throw new Error(`prefixes has ${prefixes.length} codes, expected rows (${rows}) x step (${step})`);
+  };
+
   return {
     levels,
+    maxUsersPerSession,
     async start(contexts: readonly UserContext[]): Promise<ScoringSession> {
       if (contexts.length === 0) throw new Error('scorer.start needs at least one user context');
       const ctx = batcher.contexts(contexts);
-      const prepared = model.prepare(ctx);
       let closed = false;
+      if (incremental) {
+        const decoder = new IncrementalDecoder(model, ctx, { ...DEFAULT_DECODE_CACHE, contextBudgetMB });
+        return {
+          async next(input: DecodeStepInput): Promise<Float32Array> {
+            if (closed) throw new Error('scoring session is closed');
+            checkInput(input);
+            return decoder.next(input);
+          },
+          close(): void {
+            if (closed) return;
+            closed = true;
+            decoder.dispose();
+          },
+        };
+      }
+      const prepared = model.prepare(ctx);
       return {
         async next(input: DecodeStepInput): Promise<Float32Array> {
           if (closed) throw new Error('scoring session is closed');
+          checkInput(input);
           const { step, prefixes, rowUser } = input;
-          if (!Number.isInteger(step) || step < 0 || step >= L) throw new Error(`step must be in [0, ${L}), got ${step}`);
           const rows = rowUser.length;
-          if (prefixes.length !== rows * step) throw new Error(`prefixes has ${prefixes.length} codes, expected rows (${rows}) x step (${step})`);
           const T = step + 1;
           const tokens = new Int32Array(rows * T); // [rows, T]
           for (let r = 0; r < rows; r++) {

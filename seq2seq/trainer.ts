@@ -118,15 +118,71 @@ function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * Rows per forward pass on the wasm backend: its heap is at most 4 GiB, and a step keeps every layer's
+ * activations until the backward pass (TIGER at batch 256 needs ~6 GiB), so a large batch is run in parts whose
+ * gradients are summed (weighted by part size: the same mean loss and gradient as one pass). Estimated bytes per
+ * example: 4 bytes x layers x positions x (3 dFF + 12 heads*headDim + 16 dModel), within a 1.5 GiB budget.
+ */
+export function rowsPerPass(model: SequenceModel, batch: TokenBatch): number {
+  if (tf.getBackend() !== 'wasm') return batch.size;
+  const c = model.config;
+  const positions = batch.srcLen + model.vocab.codeLength;
+  const bytes = 4 * (c.encoderLayers + c.decoderLayers) * positions * (3 * c.dFF + 12 * c.heads * c.headDim + 16 * c.dModel);
+  return Math.max(1, Math.floor(1.5 * 2 ** 30 / bytes));
+}
+
+/** Rows start..end-1 of a batch. */
+function batchRows(b: TokenBatch, start: number, end: number): TokenBatch {
+  const ctx = b.srcLen * b.slots;
+  const L = b.tgtIn.length / b.size;
+  return {
+    size: end - start, srcLen: b.srcLen, slots: b.slots, srcGroup: b.srcGroup,
+    src: b.src.subarray(start * ctx, end * ctx), srcMask: b.srcMask.subarray(start * b.srcLen, end * b.srcLen),
+    tgtIn: b.tgtIn.subarray(start * L, end * L), tgtOut: b.tgtOut.subarray(start * L, end * L),
+  };
+}
+
 /** Loss and gradients of one batch, clipped by global norm; returns loss and the pre-clip norm. */
 export function lossAndGrads(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number): { loss: number; norm: number; grads: Map<string, tf.Tensor> } {
+  return lossAndGradsInParts(model, batch, seeds, clipNorm, Math.ceil(batch.size / rowsPerPass(model, batch)));
+}
+
+/** lossAndGrads with the batch run in `parts` forward/backward passes (see rowsPerPass). */
+export function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): { loss: number; norm: number; grads: Map<string, tf.Tensor> } {
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.vars) {
     names.set(v.name, name);
     vars.push(v);
   }
-  const { value, grads } = tf.variableGrads(() => batchLoss(model, batch, seeds), vars);
+  let value: tf.Scalar;
+  let grads: tf.NamedTensorMap;
+  if (parts === 1) {
+    ({ value, grads } = tf.variableGrads(() => batchLoss(model, batch, seeds), vars));
+  } else {
+    // Equal parts; each part's mean loss weighted by its share of the rows.
+    let loss: tf.Scalar | null = null;
+    let sum: tf.NamedTensorMap = {};
+    for (let i = 0; i < parts; i++) {
+      const start = Math.floor((i * batch.size) / parts);
+      const end = Math.floor(((i + 1) * batch.size) / parts);
+      const weight = (end - start) / batch.size;
+      const part = tf.variableGrads(() => tf.mul(batchLoss(model, batchRows(batch, start, end), seeds?.fork(i) ?? null), weight) as tf.Scalar, vars);
+      const next = tf.tidy(() => {
+        const out: tf.NamedTensorMap = {};
+        for (const [k, g] of Object.entries(part.grads)) out[k] = sum[k] ? tf.add(sum[k], g) : tf.clone(g);
+        return out;
+      });
+      const nextLoss: tf.Scalar = loss ? (tf.add(loss, part.value) as tf.Scalar) : part.value;
+      tf.dispose([...Object.values(sum), ...Object.values(part.grads)]);
+      if (loss) tf.dispose([loss, part.value]);
+      sum = next;
+      loss = nextLoss;
+    }
+    value = loss!;
+    grads = sum;
+  }
   const list = Object.entries(grads);
   const norm = tf.tidy(() => tf.sqrt(tf.addN(list.map(([, g]) => tf.sum(tf.square(g)))))); // []
   const normValue = norm.dataSync()[0];

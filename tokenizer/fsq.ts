@@ -8,10 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Mlp, mapRowBlocks, straightThrough, trainLoop } from './autoencoder.js';
 import { checkMatrix, reconstructionError } from './matrix.js';
-import { residualLookup, residualQuantize, type LevelQuantizer } from './residual.js';
+import { encodeResidual, residualLookup, residualQuantize, type EncodeResidualResult, type LevelQuantizer } from './residual.js';
 import { makeRng } from './rng.js';
-import { checkCodes, firstPositions } from './rqKmeans.js';
-import { checkInt, checkIntList, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import { checkCodes, firstPositions, uniformDetails } from './rqKmeans.js';
+import { checkBool, checkInt, checkIntList, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import { squaredDistances } from './kmeans.js';
+import { LastLevelSpreader } from './uniformMapping.js';
+import { denormalizeRows, fitNormalizer, identityNormalizer, normalizeMatrix, normalizeRows, normalizerFromArray, normalizerToArray, type Normalizer } from './normalizer.js';
 import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory } from './types.js';
 
 /** FSQ level sets recommended by the paper for a target codebook size (2^8 ... 2^16). */
@@ -109,10 +112,18 @@ export interface FsqConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /**
+   * Uniform mapping of the last position at encode time (LC-Rec): items sharing every earlier code take
+   * distinct last codes (nearest free grid point, in row order) while the grid has room.
+   */
+  uniformLastLevel: boolean;
+  /** Centre the inputs and scale them to unit mean square per dimension before the encoder (normalizer.ts). */
+  normalize: boolean;
 }
 
 export const DEFAULT_FSQ: FsqConfig = {
   levels: 3, codebookSize: 256, fsqLevels: [8, 6, 5], hidden: [512, 256, 128], epochs: 40, batchSize: 1024, learningRate: 1e-3,
+  uniformLastLevel: true, normalize: true,
 };
 
 export function resolveFsq(method: string, partial: Record<string, unknown> = {}): FsqConfig {
@@ -125,8 +136,13 @@ export function resolveFsq(method: string, partial: Record<string, unknown> = {}
   checkInt('epochs', c.epochs, 1);
   checkInt('batchSize', c.batchSize, 1);
   checkNumber('learningRate', c.learningRate, 0);
+  checkBool('uniformLastLevel', c.uniformLastLevel);
+  checkBool('normalize', c.normalize);
   const size = c.fsqLevels.reduce((a, b) => a * b, 1);
-  return { levels: c.levels, codebookSize: size, fsqLevels: [...c.fsqLevels], hidden: [...c.hidden], epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate };
+  return {
+    levels: c.levels, codebookSize: size, fsqLevels: [...c.fsqLevels], hidden: [...c.hidden], epochs: c.epochs, batchSize: c.batchSize,
+    learningRate: c.learningRate, uniformLastLevel: c.uniformLastLevel, normalize: c.normalize,
+  };
 }
 
 const BLOCK = 8192;
@@ -136,6 +152,7 @@ export class FsqTokenizer implements ItemTokenizer {
   private encoder: Mlp | null = null;
   private decoder: Mlp | null = null;
   private dim = 0;
+  private normalizer: Normalizer = identityNormalizer(0);
   private readonly quantizers: FsqLevel[];
 
   constructor(readonly method: 'fsq' | 'rfsq', config: Record<string, unknown> = {}) {
@@ -201,7 +218,9 @@ export class FsqTokenizer implements ItemTokenizer {
     const encoder = this.encoder!;
     const decoder = this.decoder!;
     const c = this.config;
-    const data = tf.tensor2d(x.data, [x.rows, x.dim]); // [rows, dim]
+    this.normalizer = c.normalize ? fitNormalizer(x) : identityNormalizer(x.dim);
+    const unitsSquared = this.normalizer.scale ** 2; // normalised squared errors -> input units
+    const data = tf.tensor2d(c.normalize ? normalizeMatrix(x, this.normalizer).data : x.data, [x.rows, x.dim]); // [rows, dim]
     const used = new Set<number>();
     try {
       const curve = trainLoop({
@@ -223,12 +242,13 @@ export class FsqTokenizer implements ItemTokenizer {
           return { firstLevelUsed };
         },
       });
-      const err = reconstructionError(x, this.decode(this.encode(x)));
+      const encoded = this.encodeAll(x);
+      const err = reconstructionError(x, this.decode({ levels: this.levels, codes: encoded.codes }));
       return {
         method: this.method, items: x.rows, dim: x.dim, seconds: (performance.now() - start) / 1000,
         reconstruction: err.reconstruction, relativeReconstruction: err.relative,
-        curve: curve.map((p) => ({ epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction, firstLevelUsed: p.firstLevelUsed })),
-        details: { fsqLevels: c.fsqLevels, latentDim: this.latentDim, encoder: encoder.sizes },
+        curve: curve.map((p) => ({ epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction * unitsSquared, firstLevelUsed: p.firstLevelUsed })),
+        details: { fsqLevels: c.fsqLevels, latentDim: this.latentDim, encoder: encoder.sizes, ...uniformDetails(encoded, this.levels, c.uniformLastLevel) },
       };
     } finally {
       data.dispose();
@@ -240,15 +260,55 @@ export class FsqTokenizer implements ItemTokenizer {
     return { encoder: this.encoder, decoder: this.decoder };
   }
 
-  encode(x: EmbeddingMatrix): SemanticIds {
+  /** Codes of every row; the uniform last-level mapping as in residual.ts's encodeResidual. */
+  private encodeAll(x: EmbeddingMatrix): EncodeResidualResult {
     const { encoder } = this.parts();
     checkMatrix(x, 'embeddings', this.dim);
+    const f = this.config.fsqLevels;
+    const encodeRows = (rows: tf.Tensor2D) => encoder.apply(normalizeRows(rows, this.normalizer)); // [block, latent]
+    if (this.method === 'rfsq') {
+      return encodeResidual(x, this.quantizers, { block: BLOCK, transform: (rows) => fsqBound(encodeRows(rows), f), uniformLastLevel: this.config.uniformLastLevel });
+    }
+    // fsq: independent groups; the last group is the last position, its siblings share the other groups.
     const L = this.config.levels;
-    const codes = mapRowBlocks(x.rows, BLOCK, L, (n) => new Int32Array(n), (s, e) => tf.tidy(() => {
-      const rows = tf.tensor2d(x.data.subarray(s * x.dim, e * x.dim), [e - s, x.dim]); // [block, dim]
-      return this.bottleneck(encoder.apply(rows)).codes; // [block, levels]
-    }));
-    return { levels: this.levels, codes };
+    const D = f.length;
+    const grid = this.quantizers[0];
+    const spreader = this.config.uniformLastLevel && L >= 2 ? new LastLevelSpreader(grid.size) : null;
+    const codes = new Int32Array(x.rows * L);
+    for (let s = 0; s < x.rows; s += BLOCK) {
+      const e = Math.min(x.rows, s + BLOCK);
+      const n = e - s;
+      const [codesT, distancesT] = tf.tidy(() => {
+        const bounded = fsqBound(tf.reshape(encodeRows(tf.tensor2d(x.data.subarray(s * x.dim, e * x.dim), [n, x.dim])), [n * L, D]) as tf.Tensor2D, f); // [block * levels, D]
+        const blockCodes = tf.reshape(grid.quantize(bounded).codes, [n, L]); // [block, levels]
+        if (!spreader) return [blockCodes, tf.zeros([0])];
+        const lastGroup = tf.reshape(tf.slice(tf.reshape(bounded, [n, L, D]), [0, L - 1, 0], [n, 1, D]), [n, D]) as tf.Tensor2D; // [block, D]
+        const points = grid.lookup(tf.range(0, grid.size, 1, 'int32') as tf.Tensor1D); // [size, D]
+        return [blockCodes, squaredDistances(lastGroup, points)]; // [block, levels], [block, size]
+      });
+      const v = codesT.dataSync() as Int32Array;
+      codes.set(v, s * L);
+      if (spreader) {
+        const prefix = new Int32Array(n * (L - 1));
+        for (let r = 0; r < n; r++) prefix.set(v.subarray(r * L, r * L + L - 1), r * (L - 1));
+        const last = spreader.assign(prefix, L - 1, distancesT.dataSync() as Float32Array).codes;
+        for (let r = 0; r < n; r++) codes[(s + r) * L + L - 1] = last[r];
+      }
+      tf.dispose([codesT, distancesT]);
+    }
+    const nearest = spreader ? Int32Array.from(codes) : codes;
+    if (spreader) {
+      // nearest codes: recompute the last position by rounding (what encode gives without the mapping)
+      const plain = mapRowBlocks(x.rows, BLOCK, L, (m) => new Int32Array(m), (s, e) => tf.tidy(() =>
+        this.bottleneck(encodeRows(tf.tensor2d(x.data.subarray(s * x.dim, e * x.dim), [e - s, x.dim]))).codes)); // [block, levels]
+      nearest.set(plain);
+    }
+    return { codes, nearest, moved: spreader?.moved ?? 0 };
+  }
+
+  /** Codes of the rows of `x`; with `uniformLastLevel`, siblings get distinct last codes in row order (see uniformMapping.ts). */
+  encode(x: EmbeddingMatrix): SemanticIds {
+    return { levels: this.levels, codes: this.encodeAll(x).codes };
   }
 
   decode(ids: SemanticIds): EmbeddingMatrix {
@@ -257,7 +317,7 @@ export class FsqTokenizer implements ItemTokenizer {
     const rows = checkCodes(ids, this.levels, this.method);
     const codes = firstPositions(ids, L);
     const data = mapRowBlocks(rows, BLOCK, this.dim, (n) => new Float32Array(n), (s, e) => tf.tidy(() =>
-      decoder.apply(this.lookup(tf.tensor2d(codes.subarray(s * L, e * L), [e - s, L], 'int32'))))); // [block, dim]
+      denormalizeRows(decoder.apply(this.lookup(tf.tensor2d(codes.subarray(s * L, e * L), [e - s, L], 'int32'))), this.normalizer))); // [block, dim]
     return { rows, dim: this.dim, data };
   }
 
@@ -265,6 +325,7 @@ export class FsqTokenizer implements ItemTokenizer {
     const { encoder, decoder } = this.parts();
     await saveFloat32(dir, 'encoder.f32', encoder.toArray());
     await saveFloat32(dir, 'decoder.f32', decoder.toArray());
+    await saveFloat32(dir, 'normalizer.f32', normalizerToArray(this.normalizer)); // [1 + dim]
   }
 
   static async load(method: 'fsq' | 'rfsq', dir: string, config: Record<string, unknown>): Promise<FsqTokenizer> {
@@ -274,6 +335,7 @@ export class FsqTokenizer implements ItemTokenizer {
     const { encoder, decoder } = tok.parts();
     encoder.fromArray(await loadFloat32(dir, 'encoder.f32', encoder.parameterCount));
     decoder.fromArray(await loadFloat32(dir, 'decoder.f32', decoder.parameterCount));
+    tok.normalizer = normalizerFromArray(await loadFloat32(dir, 'normalizer.f32', dim + 1));
     return tok;
   }
 

@@ -2,6 +2,9 @@
 // levels 0..l-1 left over. RQ-KMeans (k-means codebooks), RQ-VAE (learnt codebooks) and residual FSQ
 // (FSQ grids at finer scales) are all this loop over a different `LevelQuantizer`.
 import * as tf from '@tensorflow/tfjs';
+import { squaredDistances } from './kmeans.js';
+import { LastLevelSpreader } from './uniformMapping.js';
+import type { EmbeddingMatrix } from './types.js';
 
 /** A single-level quantizer over vectors of a fixed width. Methods run inside the caller's tf.tidy. */
 export interface LevelQuantizer {
@@ -75,4 +78,66 @@ export async function fitResidual(
     residual.dispose();
   }
   return quantizers;
+}
+
+export interface EncodeResidualOptions {
+  /** Rows per block (bounds the [block, codebookSize] distance matrix). */
+  block: number;
+  /** Maps a block of input rows to what the quantizers see (an encoder); identity when absent. Inside a tidy. */
+  transform?: (rows: tf.Tensor2D) => tf.Tensor2D;
+  /** Uniform mapping of the last position (uniformMapping.ts); applies with 2 or more levels. */
+  uniformLastLevel: boolean;
+}
+
+export interface EncodeResidualResult {
+  codes: Int32Array; // [rows, levels]
+  /** Codes by nearest codeword at every position (equal to `codes` without the uniform mapping). */
+  nearest: Int32Array; // [rows, levels]
+  /** Rows whose last code is not their nearest one (moved off a code a sibling holds). */
+  moved: number;
+}
+
+/**
+ * Codes of every row of `x` (JS data, encoded in row blocks): nearest codeword at each level, and with
+ * `uniformLastLevel`, the last level chosen by `LastLevelSpreader` so that items sharing a prefix get
+ * distinct last codes while the codebook has room. Leaves no tensors behind.
+ */
+export function encodeResidual(x: EmbeddingMatrix, quantizers: LevelQuantizer[], opts: EncodeResidualOptions): EncodeResidualResult {
+  const L = quantizers.length;
+  const codes = new Int32Array(x.rows * L);
+  const nearest = new Int32Array(x.rows * L);
+  const transform = opts.transform ?? ((rows: tf.Tensor2D) => rows);
+  const uniform = opts.uniformLastLevel && L >= 2;
+  const last = quantizers[L - 1];
+  const spreader = uniform ? new LastLevelSpreader(last.size) : null;
+  for (let start = 0; start < x.rows; start += opts.block) {
+    const end = Math.min(x.rows, start + opts.block);
+    const n = end - start;
+    if (!spreader) {
+      const block = tf.tidy(() => residualQuantize(transform(tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [n, x.dim])), quantizers).codes); // [block, levels]
+      const v = block.dataSync() as Int32Array;
+      codes.set(v, start * L);
+      nearest.set(v, start * L);
+      block.dispose();
+      continue;
+    }
+    const [prefixT, distancesT] = tf.tidy(() => {
+      const z = transform(tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [n, x.dim])); // [block, latent]
+      const out = residualQuantize(z, quantizers.slice(0, L - 1));
+      const residual = tf.sub(z, out.quantized) as tf.Tensor2D; // [block, latent]
+      const table = last.lookup(tf.range(0, last.size, 1, 'int32') as tf.Tensor1D); // [size, latent]
+      return [out.codes, squaredDistances(residual, table)]; // [block, levels - 1], [block, size]
+    });
+    const prefix = prefixT.dataSync() as Int32Array;
+    const { codes: lastCodes, nearest: lastNearest } = spreader.assign(prefix, L - 1, distancesT.dataSync() as Float32Array);
+    tf.dispose([prefixT, distancesT]);
+    for (let r = 0; r < n; r++) {
+      const o = (start + r) * L;
+      codes.set(prefix.subarray(r * (L - 1), (r + 1) * (L - 1)), o);
+      nearest.set(prefix.subarray(r * (L - 1), (r + 1) * (L - 1)), o);
+      codes[o + L - 1] = lastCodes[r];
+      nearest[o + L - 1] = lastNearest[r];
+    }
+  }
+  return { codes, nearest, moved: spreader?.moved ?? 0 };
 }

@@ -4,9 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Codebook } from './codebook.js';
 import { DEFAULT_KMEANS, kmeans } from './kmeans.js';
 import { checkMatrix, reconstructionError } from './matrix.js';
-import { fitResidual, residualLookup, residualQuantize, type LevelQuantizer } from './residual.js';
+import { encodeResidual, fitResidual, residualLookup, type EncodeResidualResult, type LevelQuantizer } from './residual.js';
 import { makeRng } from './rng.js';
-import { checkInt, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import { checkBool, checkInt, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import { collisionStats } from './collisions.js';
 import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory } from './types.js';
 import { Progress } from './progress.js';
 
@@ -17,12 +18,17 @@ export interface RqKMeansConfig {
   codebookSize: number;
   /** Lloyd iterations per level (at most). */
   iterations: number;
-  /** Relative inertia improvement under which Lloyd stops. */
+  /** Lloyd stops once at most this fraction of the rows changes cluster in an iteration. */
   tolerance: number;
   /** Balanced assignment: at most ceil(n / codebookSize) items per code. */
   balanced: boolean;
   /** k-means++ seeds from at most this many sampled rows. */
   initSample: number;
+  /**
+   * Uniform mapping of the last level (LC-Rec): items sharing every earlier code take distinct last codes
+   * while the codebook has room (nearest free code, in row order). Earlier levels are unchanged.
+   */
+  uniformLastLevel: boolean;
 }
 
 export const DEFAULT_RQKMEANS: RqKMeansConfig = {
@@ -32,6 +38,7 @@ export const DEFAULT_RQKMEANS: RqKMeansConfig = {
   tolerance: DEFAULT_KMEANS.tolerance,
   balanced: false,
   initSample: DEFAULT_KMEANS.initSample,
+  uniformLastLevel: true,
 };
 
 export function resolveRqKMeans(partial: Record<string, unknown> = {}): RqKMeansConfig {
@@ -42,8 +49,10 @@ export function resolveRqKMeans(partial: Record<string, unknown> = {}): RqKMeans
   checkInt('iterations', c.iterations, 0);
   checkNumber('tolerance', c.tolerance, 0);
   checkInt('initSample', c.initSample, 1);
-  if (typeof c.balanced !== 'boolean') throw new Error(`\`balanced\` must be true or false, got ${JSON.stringify(c.balanced)}`);
-  return { levels: c.levels, codebookSize: c.codebookSize, iterations: c.iterations, tolerance: c.tolerance, balanced: c.balanced, initSample: c.initSample };
+  checkBool('balanced', c.balanced);
+  checkBool('uniformLastLevel', c.uniformLastLevel);
+  const { levels, codebookSize, iterations, tolerance, balanced, initSample, uniformLastLevel } = c;
+  return { levels, codebookSize, iterations, tolerance, balanced, initSample, uniformLastLevel };
 }
 
 /** Rows per encode block: bounds the [block, codebookSize] distance matrix. */
@@ -86,12 +95,13 @@ export class RqKMeansTokenizer implements ItemTokenizer {
       input.dispose();
     }
     this.config.dim = x.dim;
-    const err = reconstructionError(x, this.decode(this.encode(x)));
+    const encoded = this.encodeAll(x);
+    const err = reconstructionError(x, this.decode({ levels: this.levels, codes: encoded.codes }));
     const seconds = progress.finish({ reconstruction: err.reconstruction });
     return {
       method: this.method, items: x.rows, dim: x.dim, seconds,
       reconstruction: err.reconstruction, relativeReconstruction: err.relative,
-      details: { inertiaPerLevel: inertia, iterationsPerLevel: iterations, balanced: cfg.balanced },
+      details: { inertiaPerLevel: inertia, iterationsPerLevel: iterations, balanced: cfg.balanced, ...uniformDetails(encoded, this.levels, cfg.uniformLastLevel) },
     };
   }
 
@@ -100,21 +110,15 @@ export class RqKMeansTokenizer implements ItemTokenizer {
     return this.codebooks;
   }
 
-  encode(x: EmbeddingMatrix): SemanticIds {
+  private encodeAll(x: EmbeddingMatrix): EncodeResidualResult {
     const quantizers = this.fitted();
     checkMatrix(x, 'embeddings', this.dim);
-    const L = this.config.levels;
-    const codes = new Int32Array(x.rows * L);
-    for (let start = 0; start < x.rows; start += ENCODE_BLOCK) {
-      const end = Math.min(x.rows, start + ENCODE_BLOCK);
-      const block = tf.tidy(() => {
-        const rows = tf.tensor2d(x.data.subarray(start * x.dim, end * x.dim), [end - start, x.dim]); // [block, dim]
-        return residualQuantize(rows, quantizers).codes; // [block, levels]
-      });
-      codes.set(block.dataSync() as Int32Array, start * L);
-      block.dispose();
-    }
-    return { levels: this.levels, codes };
+    return encodeResidual(x, quantizers, { block: ENCODE_BLOCK, uniformLastLevel: this.config.uniformLastLevel });
+  }
+
+  /** Codes of the rows of `x`; with `uniformLastLevel`, siblings get distinct last codes in row order (see uniformMapping.ts). */
+  encode(x: EmbeddingMatrix): SemanticIds {
+    return { levels: this.levels, codes: this.encodeAll(x).codes };
   }
 
   decode(ids: SemanticIds): EmbeddingMatrix {
@@ -180,6 +184,17 @@ export function firstPositions(ids: SemanticIds, count: number): Int32Array {
   const out = new Int32Array(rows * count);
   for (let r = 0; r < rows; r++) out.set(ids.codes.subarray(r * width, r * width + count), r * count);
   return out;
+}
+
+/** What the uniform last-level mapping did, for the fit report: collisions with nearest codes only, and rows moved. */
+export function uniformDetails(encoded: EncodeResidualResult, levels: number[], enabled: boolean): Record<string, unknown> {
+  const nearest = collisionStats({ levels, codes: encoded.nearest });
+  return {
+    uniformLastLevel: enabled && levels.length >= 2,
+    nearestCodeCollisionRate: nearest.collisionRate,
+    nearestCodeMaxBucket: nearest.maxBucket,
+    movedToFreeLastCode: encoded.moved,
+  };
 }
 
 export const rqKMeansFactory: TokenizerFactory = {

@@ -3,7 +3,8 @@
 // VQ-VAE losses: reconstruction (summed over dimensions, so it is not dwarfed by the codebook terms)
 // + per level ||sg(r) - q||^2 + beta ||r - sg(q)||^2. Against codebook collapse: codebooks start as
 // residual k-means of the encoded first batch, and codes unused for a whole epoch restart at random
-// residuals of that level.
+// residuals of that level. Inputs are centred and scaled (normalizer.ts); encode applies the uniform
+// last-level mapping (uniformMapping.ts) unless `uniformLastLevel` is off.
 //
 // Hidden sizes are absolute (TIGER: 768 -> 512 -> 256 -> 128 -> 32): they are not rescaled for other
 // input sizes; pass `hidden` for much smaller or larger inputs.
@@ -12,10 +13,11 @@ import { Mlp, mapRowBlocks, ownedVariable, stopGradient, straightThrough, trainL
 import { Codebook } from './codebook.js';
 import { kmeans } from './kmeans.js';
 import { checkMatrix, reconstructionError } from './matrix.js';
-import { fitResidual, residualLookup, residualQuantize } from './residual.js';
+import { encodeResidual, fitResidual, residualLookup, residualQuantize, type EncodeResidualResult } from './residual.js';
 import { makeRng, permutation } from './rng.js';
-import { checkCodes, firstPositions } from './rqKmeans.js';
-import { checkInt, checkIntList, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
+import { denormalizeRows, fitNormalizer, identityNormalizer, normalizeMatrix, normalizeRows, normalizerFromArray, normalizerToArray, type Normalizer } from './normalizer.js';
+import { checkCodes, firstPositions, uniformDetails } from './rqKmeans.js';
+import { checkBool, checkInt, checkIntList, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
 import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory, TrainingPoint } from './types.js';
 
 export interface RqVaeConfig {
@@ -31,11 +33,18 @@ export interface RqVaeConfig {
   beta: number;
   /** Restart codes unused during an epoch (not after the last epoch). */
   restartDeadCodes: boolean;
+  /**
+   * Uniform mapping of the last level at encode time (LC-Rec): items sharing every earlier code take
+   * distinct last codes while the codebook has room (nearest free code, in row order).
+   */
+  uniformLastLevel: boolean;
+  /** Centre the inputs and scale them to unit mean square per dimension before the encoder (normalizer.ts). */
+  normalize: boolean;
 }
 
 export const DEFAULT_RQVAE: RqVaeConfig = {
   levels: 3, codebookSize: 256, hidden: [512, 256, 128], latentDim: 32,
-  epochs: 60, batchSize: 1024, learningRate: 1e-3, beta: 0.25, restartDeadCodes: true,
+  epochs: 20, batchSize: 1024, learningRate: 3e-3, beta: 0.25, restartDeadCodes: true, uniformLastLevel: true, normalize: true,
 };
 
 export function resolveRqVae(partial: Record<string, unknown> = {}): RqVaeConfig {
@@ -49,9 +58,11 @@ export function resolveRqVae(partial: Record<string, unknown> = {}): RqVaeConfig
   checkInt('batchSize', c.batchSize, 1);
   checkNumber('learningRate', c.learningRate, 0);
   checkNumber('beta', c.beta, 0);
-  if (typeof c.restartDeadCodes !== 'boolean') throw new Error(`\`restartDeadCodes\` must be true or false, got ${JSON.stringify(c.restartDeadCodes)}`);
-  const { levels, codebookSize, hidden, latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes } = c;
-  return { levels, codebookSize, hidden: [...hidden], latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes };
+  checkBool('restartDeadCodes', c.restartDeadCodes);
+  checkBool('uniformLastLevel', c.uniformLastLevel);
+  checkBool('normalize', c.normalize);
+  const { levels, codebookSize, hidden, latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize } = c;
+  return { levels, codebookSize, hidden: [...hidden], latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize };
 }
 
 const BLOCK = 8192;
@@ -63,6 +74,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
   private decoder: Mlp | null = null;
   private codebooks: Codebook[] = [];
   private dim = 0;
+  private normalizer: Normalizer = identityNormalizer(0);
 
   constructor(config: Record<string, unknown> = {}) {
     this.config = resolveRqVae(config);
@@ -93,7 +105,9 @@ export class RqVaeTokenizer implements ItemTokenizer {
     const encoder = this.encoder!;
     const decoder = this.decoder!;
     const codebooks = this.codebooks;
-    const data = tf.tensor2d(x.data, [x.rows, x.dim]); // [rows, dim]
+    this.normalizer = c.normalize ? fitNormalizer(x) : identityNormalizer(x.dim);
+    const unitsSquared = this.normalizer.scale ** 2; // normalised squared errors -> input units
+    const data = tf.tensor2d(c.normalize ? normalizeMatrix(x, this.normalizer).data : x.data, [x.rows, x.dim]); // [rows, dim]
     const usage = codebooks.map(() => new Int32Array(c.codebookSize));
     let restartsThisEpoch = 0;
     let lastBatch: tf.Tensor2D | null = null;
@@ -119,6 +133,8 @@ export class RqVaeTokenizer implements ItemTokenizer {
         loss: (batch) => {
           const z = encoder.apply(batch); // [batch, latent]
           const out = residualQuantize(z, codebooks);
+          const used = out.codes.dataSync(); // the codes are already on the CPU (Codebook reads them back)
+          for (let i = 0; i < used.length; i++) usage[i % c.levels][used[i]]++;
           let vq: tf.Tensor = tf.scalar(0);
           for (const step of out.steps) {
             const codebookLoss = tf.mean(tf.sum(tf.square(tf.sub(stopGradient(step.residual), step.quantized)), 1)); // []
@@ -131,10 +147,6 @@ export class RqVaeTokenizer implements ItemTokenizer {
           return { loss: tf.add(reconstruction, vq) as tf.Scalar, reconstruction };
         },
         afterBatch: (batch) => {
-          const codes = tf.tidy(() => residualQuantize(encoder.apply(batch), codebooks).codes); // [batch, levels]
-          const v = codes.dataSync();
-          codes.dispose();
-          for (let i = 0; i < v.length; i++) usage[i % c.levels][v[i]]++;
           lastBatch?.dispose();
           lastBatch = tf.keep(tf.clone(batch)); // [batch, dim]
         },
@@ -146,14 +158,18 @@ export class RqVaeTokenizer implements ItemTokenizer {
           return { firstLevelUsed, restarts: restartsThisEpoch };
         },
       });
-      const err = reconstructionError(x, this.decode(this.encode(x)));
+      const encoded = this.encodeAll(x);
+      const err = reconstructionError(x, this.decode({ levels: this.levels, codes: encoded.codes }));
       const trainingCurve: TrainingPoint[] = curve.map((p) => ({
-        epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction, firstLevelUsed: p.firstLevelUsed, restarts: p.restarts,
+        epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction * unitsSquared, firstLevelUsed: p.firstLevelUsed, restarts: p.restarts,
       }));
       return {
         method: this.method, items: x.rows, dim: x.dim, seconds: (performance.now() - start) / 1000,
         reconstruction: err.reconstruction, relativeReconstruction: err.relative, curve: trainingCurve,
-        details: { encoder: encoder.sizes, decoder: decoder.sizes, totalRestarts: trainingCurve.reduce((n, p) => n + (p.restarts ?? 0), 0) },
+        details: {
+          encoder: encoder.sizes, decoder: decoder.sizes, totalRestarts: trainingCurve.reduce((n, p) => n + (p.restarts ?? 0), 0),
+          ...uniformDetails(encoded, this.levels, c.uniformLastLevel),
+        },
       };
     } finally {
       data.dispose();
@@ -191,15 +207,15 @@ export class RqVaeTokenizer implements ItemTokenizer {
     return { encoder: this.encoder, decoder: this.decoder };
   }
 
-  encode(x: EmbeddingMatrix): SemanticIds {
+  private encodeAll(x: EmbeddingMatrix): EncodeResidualResult {
     const { encoder } = this.parts();
     checkMatrix(x, 'embeddings', this.dim);
-    const L = this.config.levels;
-    const codes = mapRowBlocks(x.rows, BLOCK, L, (n) => new Int32Array(n), (s, e) => tf.tidy(() => {
-      const rows = tf.tensor2d(x.data.subarray(s * x.dim, e * x.dim), [e - s, x.dim]); // [block, dim]
-      return residualQuantize(encoder.apply(rows), this.codebooks).codes; // [block, levels]
-    }));
-    return { levels: this.levels, codes };
+    return encodeResidual(x, this.codebooks, { block: BLOCK, transform: (rows) => encoder.apply(normalizeRows(rows, this.normalizer)), uniformLastLevel: this.config.uniformLastLevel });
+  }
+
+  /** Codes of the rows of `x`; with `uniformLastLevel`, siblings get distinct last codes in row order (see uniformMapping.ts). */
+  encode(x: EmbeddingMatrix): SemanticIds {
+    return { levels: this.levels, codes: this.encodeAll(x).codes };
   }
 
   decode(ids: SemanticIds): EmbeddingMatrix {
@@ -209,7 +225,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
     const codes = firstPositions(ids, L);
     const data = mapRowBlocks(rows, BLOCK, this.dim, (n) => new Float32Array(n), (s, e) => tf.tidy(() => {
       const block = tf.tensor2d(codes.subarray(s * L, e * L), [e - s, L], 'int32'); // [block, levels]
-      return decoder.apply(residualLookup(block, this.codebooks)); // [block, dim]
+      return denormalizeRows(decoder.apply(residualLookup(block, this.codebooks)), this.normalizer); // [block, dim]
     }));
     return { rows, dim: this.dim, data };
   }
@@ -223,6 +239,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
     const all = new Float32Array(this.config.levels * k * d);
     this.codebooks.forEach((q, l) => all.set(q.table.dataSync() as Float32Array, l * k * d));
     await saveFloat32(dir, 'codebooks.f32', all); // [levels, codebookSize, latentDim]
+    await saveFloat32(dir, 'normalizer.f32', normalizerToArray(this.normalizer)); // [1 + dim]
   }
 
   static async load(dir: string, config: Record<string, unknown>): Promise<RqVaeTokenizer> {
@@ -235,6 +252,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
     const k = tok.config.codebookSize;
     const d = tok.config.latentDim;
     const all = await loadFloat32(dir, 'codebooks.f32', tok.config.levels * k * d);
+    tok.normalizer = normalizerFromArray(await loadFloat32(dir, 'normalizer.f32', dim + 1));
     tok.codebooks.forEach((q, l) => tf.tidy(() => (q.table as unknown as tf.Variable).assign(tf.tensor2d(all.subarray(l * k * d, (l + 1) * k * d), [k, d])))); // [size, latent]
     return tok;
   }

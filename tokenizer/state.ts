@@ -75,6 +75,11 @@ export function checkIntList(name: string, value: unknown, min: number): number[
   return value as number[];
 }
 
+export function checkBool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Error(`\`${name}\` must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Rejects config keys the method does not know (typos would otherwise be silently ignored). */
 export function checkKeys(method: string, config: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(config)) {

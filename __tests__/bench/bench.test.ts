@@ -79,7 +79,7 @@ describe('semid bench --quick', () => {
 
   it('states the ratio as semid speed over PyTorch speed, for throughputs and for times', () => {
     const variant = {
-      id: 'default', label: 'default backend', env: {}, backend: { name: 'wasm', detail: 'threads=1' }, load: null, peakRssMiB: 100, seconds: 1, error: null,
+      id: 'default', part: null, label: 'default backend', env: {}, backend: { name: 'wasm', detail: 'threads=1' }, load: null, peakRssMiB: 100, seconds: 1, error: null,
       figures: [
         { key: 'a', label: 'a', value: 50, unit: 'seq/s', higherIsBetter: true },
         { key: 'b', label: 'b', value: 2, unit: 's', higherIsBetter: false },

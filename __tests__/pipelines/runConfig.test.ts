@@ -44,8 +44,8 @@ describe('resolvePipelineConfig', () => {
     ['beam below k', { eval: { k: [5, 50], beam: 20 } }, /`eval.beam` must be >= the largest `eval.k` \(50\), got 20/],
     ['import without format', { data: { source: 'import', files: { sequences: 'x' } } }, /`data.format` must be set/],
     ['import without files', { data: { source: 'import', format: 's3rec' } }, /`data.files` must be a non-empty object/],
-    ['bad format', { data: { source: 'import', format: 'xml', files: { a: 'b' } } }, /`data.format` must be one of s3rec, inter-json/],
-    ['files without import', { data: { files: { a: 'b' } } }, /apply only when `data.source` is "import"/],
+    ['bad format', { data: { source: 'import', format: 'xml', files: { sequences: 'b' } } }, /`data.format` must be one of s3rec, inter-json/],
+    ['files without import', { data: { files: { sequences: 'b' } } }, /apply only when `data.source` is "import"/],
     ['path source without path', { data: { source: 'path' } }, /`data.path` must be a data set directory/],
     ['fixed without from', { tokenize: { method: 'fixed' } }, /`tokenize.from` must be a semantic-ID file/],
     ['embed import without from', { embed: { source: 'import' } }, /`embed.from` must be a vector file/],
@@ -53,6 +53,8 @@ describe('resolvePipelineConfig', () => {
     ['bad users', { recommend: { users: -3 } }, /`recommend.users` must be an integer >= 1, got -3/],
     ['empty path string', { data: { source: 'path', path: '' } }, /`data.path` must be a non-empty string, got ""/],
     ['bad published metric', { report: { published: [{ method: 'X', metrics: { 'recall@10': 'high' } }] } }, /`report.published\[0\].metrics.recall@10` must be a number, got "high"/],
+    ['unknown import file flag', { data: { source: 'import', format: 's3rec', files: { sequence: 'x' } } }, /unknown key `data.files.sequence` \(known keys of `data.files`: sequences, interactions/],
+    ['unknown import option', { data: { source: 'import', format: 's3rec', files: { sequences: 'x' }, options: { kcore: 5 } } }, /unknown key `data.options.kcore`/],
     ['not an object at all', 42, /the config must be a JSON object, got 42/],
   ];
   it.each(bad)('rejects %s, naming the field and value', (_, input, message) => {

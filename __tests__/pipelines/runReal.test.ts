@@ -5,7 +5,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
-import { bucketCounts, runPipeline } from '../../pipelines/stages.js';
+import { bucketCounts, runPipeline, validatePipelineConfig } from '../../pipelines/stages.js';
+import { loadPipelineConfig } from '../../pipelines/runConfig.js';
+import { fileURLToPath } from 'node:url';
 import { formatMetricTable, formatRecommendations } from '../../pipelines/demo.js';
 import { collectReportInputs, plotsFor } from '../../pipelines/report/index.js';
 
@@ -68,6 +70,17 @@ describe('semid run with the real stages (tiny)', () => {
     const runDir = join(dir, 'bad');
     const config = resolvePipelineConfig({ train: { trainer: { stepz: 3 } } });
     await expect(runPipeline({ config, runDir, log })).rejects.toThrow(/`train.trainer`: unknown train config field "stepz"/);
+  });
+
+  it.each(['generated.json', 'beauty.json', 'scientific.json'])('example config %s passes every stage owner\'s validation', async (file) => {
+    const config = await loadPipelineConfig(fileURLToPath(new URL(`../../pipelines/configs/${file}`, import.meta.url)));
+    expect(() => validatePipelineConfig(config)).not.toThrow();
+  });
+
+  it('names a bad tokenizer option through the tokenizer\'s own validation', () => {
+    const config = resolvePipelineConfig({ tokenize: { method: 'rqkmeans', options: { iterationz: 3 } } });
+    expect(() => validatePipelineConfig(config)).toThrow(/`tokenize`: .*iterationz/);
+    expect(() => validatePipelineConfig(resolvePipelineConfig({ tokenize: { method: 'magic' } }))).toThrow(/`tokenize`: unknown tokenizer method "magic"/);
   });
 
   it('counts collision buckets before the disambiguation position', () => {

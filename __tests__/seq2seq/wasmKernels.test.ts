@@ -1,0 +1,115 @@
+// The wasm backend's fused kernels (seq2seq/wasmKernels.ts) against tfjs autodiff of the same maths composed
+// from plain ops: attention outputs and gradients (padding, dropout, unequal query/key lengths, lengths that
+// are not multiples of 4), the dropout mask, the weight-gradient matMul, and no tensor leaks.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../seq2seq/index.js';
+import { composedAttention, dense, DropoutSeeds, dropout, multiHeadAttention } from '../../seq2seq/layers.js';
+import { hasFusedAttention } from '../../seq2seq/wasmKernels.js';
+
+let onWasm = false;
+beforeAll(async () => {
+  const info = await initBackend({ quiet: true });
+  onWasm = info.name === 'wasm';
+  if (!onWasm) console.warn(`wasm kernel tests skipped: the backend is ${info.name}`);
+});
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+const cases = [
+  { name: 'self-attention with padding', B: 3, H: 2, D: 8, Tq: 7, Tk: 7, rate: 0 },
+  { name: 'cross-attention, Tq != Tk, dropout', B: 2, H: 3, D: 4, Tq: 5, Tk: 9, rate: 0.3 },
+  { name: 'lengths multiple of 4, dropout', B: 2, H: 2, D: 12, Tq: 8, Tk: 8, rate: 0.1 },
+];
+
+describe.each(cases)('fused attention: $name', ({ B, H, D, Tq, Tk, rate }) => {
+  test('output and gradients equal tfjs autodiff of the composed ops', () => {
+    if (!onWasm) return;
+    expect(hasFusedAttention()).toBe(true);
+    const before = tf.memory().numTensors;
+    const s = { heads: H, headDim: D };
+    const q = rand([B, Tq, H * D], 1);
+    const k = rand([B, Tk, H * D], 2);
+    const v = rand([B, Tk, H * D], 3);
+    const bias = rand([1, H, Tq, Tk], 4);
+    const mask = new Float32Array(B * Tk).fill(1);
+    mask[0] = 0; // first key of user 0 is padding
+    mask[Tk + 1] = 0;
+    const keyMask = tf.tensor2d(mask, [B, Tk]);
+    const w = rand([B, Tq, H * D], 5); // a random linear read-out so every output element has its own gradient
+
+    // Autodiff needs variables; run both paths over the same variables.
+    const vars = [q, k, v, bias].map((t) => tf.variable(t));
+    const grads = (f: typeof multiHeadAttention) => tf.tidy(() => {
+      const { value, grads: g } = tf.variableGrads(() => tf.sum(tf.mul(f(vars[0], vars[1], vars[2], vars[3], keyMask, s, rate, new DropoutSeeds(rate > 0 ? 77 : null)), w)) as tf.Scalar, vars);
+      return [value, ...vars.map((x) => g[x.name])];
+    });
+
+    const fused = grads(multiHeadAttention);
+    const composed = grads(composedAttention);
+    for (let i = 0; i < fused.length; i++) {
+      expect(fused[i].shape).toEqual(composed[i].shape);
+      expect(maxDiff(fused[i], composed[i])).toBeLessThan(2e-4 * Math.max(1, tf.tidy(() => tf.max(tf.abs(composed[i])).dataSync()[0])));
+    }
+    tf.dispose([...fused, ...composed, ...vars, q, k, v, bias, keyMask, w]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+test('dropout masks keep 1 - rate of the elements, scaled, and repeat for a seed', () => {
+  if (!onWasm) return;
+  const x = tf.ones([200, 100]);
+  const a = dropout(x, 0.25, 5);
+  const b = dropout(x, 0.25, 5);
+  const c = dropout(x, 0.25, 6);
+  const values = a.dataSync();
+  const kept = values.filter((e) => e !== 0);
+  expect(kept.every((e) => Math.abs(e - 1 / 0.75) < 1e-6)).toBe(true);
+  expect(Math.abs(kept.length / values.length - 0.75)).toBeLessThan(0.02);
+  expect(Array.from(b.dataSync())).toEqual(Array.from(values));
+  expect(Array.from(c.dataSync())).not.toEqual(Array.from(values));
+  tf.dispose([x, a, b, c]);
+});
+
+test('dense: gradients equal tfjs autodiff of matMul', () => {
+  if (!onWasm) return;
+  const before = tf.memory().numTensors;
+  for (const [rows, inDim, outDim] of [[37, 6, 12], [700, 16, 8], [5, 3, 7], [3000, 5, 24]]) {
+    const x0 = rand([rows, inDim], 8);
+    const w0 = rand([inDim, outDim], 9);
+    const x = tf.variable(x0);
+    const wt = tf.variable(w0);
+    const r = rand([rows, outDim], 10);
+    const ours = tf.variableGrads(() => tf.sum(tf.mul(dense(x as tf.Tensor2D, wt as tf.Tensor2D), r)) as tf.Scalar, [x, wt]);
+    const ref = tf.variableGrads(() => tf.sum(tf.mul(tf.matMul(x, wt), r)) as tf.Scalar, [x, wt]);
+    expect(maxDiff(ours.grads[x.name], ref.grads[x.name])).toBeLessThan(1e-4);
+    expect(maxDiff(ours.grads[wt.name], ref.grads[wt.name])).toBeLessThan(1e-3);
+    tf.dispose([x0, w0, x, wt, r, ours.value, ref.value, ...Object.values(ours.grads), ...Object.values(ref.grads)]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+test('a batch run in parts gives the loss and gradients of one pass (dropout off)', async () => {
+  if (!onWasm) return;
+  const { resolveModelConfig, Vocab, Batcher, createModel } = await import('../../seq2seq/index.js');
+  const trainer = await import('../../seq2seq/trainer.js');
+  const { tinyCatalog, walkExamples } = await import('./helpers.js');
+  const cat = tinyCatalog();
+  const cfg = resolveModelConfig({ dropout: 0 }, 'tiny');
+  const vocab = new Vocab({ levels: cat.levels, userBuckets: cfg.userBuckets });
+  const model = createModel(cfg, vocab);
+  const batch = new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens).batch(walkExamples(10, 24));
+  const before = tf.memory().numTensors;
+  const whole = trainer.lossAndGrads(model, batch, null, 0);
+  const split = trainer.lossAndGradsInParts(model, batch, null, 0, 3);
+  expect(split.loss).toBeCloseTo(whole.loss, 5);
+  for (const [name, g] of whole.grads) expect(maxDiff(g, split.grads.get(name)!)).toBeLessThan(1e-5);
+  [...whole.grads.values(), ...split.grads.values()].forEach((g) => g.dispose());
+  expect(tf.memory().numTensors).toBe(before);
+  model.dispose();
+});

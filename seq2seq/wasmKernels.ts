@@ -1,0 +1,270 @@
+// Kernels that make training fast on the tfjs wasm backend, registered for `wasm` only (imported once by
+// backend.ts). The model code asks for them by kernel name and falls back to plain tfjs ops where they are
+// not registered (tfjs-node, webgpu, cpu), so the model stays a plain tfjs model everywhere.
+//
+// - `SemidAttention` / `SemidAttentionGrad`: fused multi-head attention, forward and backward, one call for all
+//   (batch, head) pairs, in a small WebAssembly SIMD module (wasm/kernels.as.ts) that runs over the backend's
+//   own heap. tfjs-wasm's batched matMul is a naive loop (10-20x slower than its 2-D matMul), and the composed
+//   attention keeps ~8 score-sized tensors per layer for the backward pass; the fused kernels keep one.
+// - `SemidDropoutMask`: a dropout keep-scale mask from a counter-based hash of (seed, index), instead of tfjs'
+//   randomUniform (a JavaScript PRNG) plus three elementwise ops.
+// - `SemidMatMulTN`: a^T b for the weight gradient of a dense layer (x^T dy: long batch axis, small widths),
+//   which tfjs-wasm runs through a transpose plus an XNNPACK call that repacks the whole of dy every time.
+// - `Identity` re-registered to share the input's data (as tfjs' cpu backend does): the wasm backend's Identity
+//   copies, and the engine clones every tensor a gradient saves.
+import * as tf from '@tensorflow/tfjs';
+import { KERNELS_SHARED_WASM, KERNELS_WASM } from './wasm/kernelsWasm.js';
+
+export const ATTENTION_KERNEL = 'SemidAttention';
+export const ATTENTION_GRAD_KERNEL = 'SemidAttentionGrad';
+export const DROPOUT_MASK_KERNEL = 'SemidDropoutMask';
+export const MATMUL_TN_KERNEL = 'SemidMatMulTN';
+
+/** Attributes of the attention kernels. */
+export interface AttentionAttrs {
+  heads: number;
+  headDim: number;
+  scale: number;
+  /** Dropout rate on the attention probabilities (0 = none). */
+  rate: number;
+  /** Dropout seed (uint32). */
+  seed: number;
+}
+
+interface KernelExports {
+  matMulTN(M: number, N: number, K: number, a: number, b: number, c: number): void;
+  dropoutMask(out: number, n: number, seed: number, threshold: number, scale: number): void;
+  attentionForward(
+    B: number, H: number, Tq: number, Tk: number, D: number, q: number, qRs: number, k: number, kRs: number, v: number, vRs: number,
+    bias: number, keyMask: number, out: number, oRs: number, probs: number, scale: number, seed: number, threshold: number, keep: number, scratch: number,
+  ): void;
+  attentionBackward(
+    B: number, H: number, Tq: number, Tk: number, D: number, q: number, qRs: number, k: number, kRs: number, v: number, vRs: number,
+    dOut: number, oRs: number, probs: number, scale: number, seed: number, threshold: number, keep: number,
+    dq: number, dk: number, dv: number, dBias: number, scratch: number,
+  ): void;
+}
+
+// The WebAssembly JS API, typed locally (the project's lib settings carry no DOM / WebAssembly types).
+declare const WebAssembly: {
+  Memory: new (...args: never[]) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+type WasmMemory = { buffer: ArrayBufferLike };
+
+interface EmscriptenModule {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  asm?: { memory?: WasmMemory };
+  wasmMemory?: WasmMemory;
+}
+
+interface WasmBackend {
+  wasm: EmscriptenModule;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: tf.DataId): void;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+}
+
+/** The kernels instantiated over one backend's memory, and a scratch buffer on its heap. */
+interface Instance {
+  kernels: KernelExports;
+  scratch: number;
+  scratchBytes: number;
+}
+
+const instances = new WeakMap<EmscriptenModule, Instance>();
+
+function decodeBase64(text: string): Uint8Array {
+  return typeof Buffer !== 'undefined' ? new Uint8Array(Buffer.from(text, 'base64')) : Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function instanceFor(backend: WasmBackend): Instance {
+  const module = backend.wasm;
+  let inst = instances.get(module);
+  if (inst) return inst;
+  // The plain build exports its memory; the threaded build creates a shared one and keeps it on the module.
+  const memory = module.asm?.memory ?? module.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('semid wasm kernels: cannot find the tfjs wasm backend\'s memory');
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const compiled = new WebAssembly.Module(decodeBase64(shared ? KERNELS_SHARED_WASM : KERNELS_WASM));
+  const kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+  inst = { kernels, scratch: 0, scratchBytes: 0 };
+  instances.set(module, inst);
+  return inst;
+}
+
+/** A scratch buffer of at least `bytes` on the backend's heap (kept between calls, grown when needed). */
+function scratch(backend: WasmBackend, inst: Instance, bytes: number): number {
+  if (inst.scratchBytes < bytes) {
+    if (inst.scratch) backend.wasm._free(inst.scratch);
+    const size = Math.max(bytes, 2 * inst.scratchBytes);
+    inst.scratch = backend.wasm._malloc(size) >>> 0;
+    if (!inst.scratch) {
+      inst.scratchBytes = 0;
+      throw new Error(`semid wasm kernels: out of wasm memory allocating ${size} bytes of scratch`);
+    }
+    inst.scratchBytes = size;
+  }
+  return inst.scratch;
+}
+
+function ptr(backend: WasmBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** Makes an output, failing with a clear message (not a wasm abort) when the 4 GiB wasm heap is exhausted. */
+function output(backend: WasmBackend, shape: number[]): tf.TensorInfo {
+  const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+  const p = backend.wasm._malloc(bytes) >>> 0;
+  if (!p) {
+    throw new Error(`out of wasm memory: cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB for a [${shape}] tensor (the wasm heap is limited to 4 GiB): lower --batch-size or --max-history`);
+  }
+  backend.wasm._free(p);
+  return backend.makeOutput(shape, 'float32');
+}
+
+/** Dropout threshold (uint32: an element is kept when its hash is >= threshold) and keep-scale for a rate. */
+export function dropoutThreshold(rate: number): { threshold: number; keep: number } {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate must be in [0, 1), got ${rate}`);
+  return { threshold: Math.min(0xffffffff, Math.round(rate * 2 ** 32)) >>> 0, keep: 1 / (1 - rate) };
+}
+
+function attentionShapes(q: tf.TensorInfo, k: tf.TensorInfo, a: AttentionAttrs) {
+  const [B, Tq, qw] = q.shape;
+  const [, Tk, kw] = k.shape;
+  const inner = a.heads * a.headDim;
+  if (qw !== inner || kw !== inner) throw new Error(`attention: q/k widths ${qw}/${kw} differ from heads*headDim ${inner}`);
+  return { B, Tq, Tk, H: a.heads, D: a.headDim, inner, TkP: (Tk + 3) & ~3 };
+}
+
+let registered = false;
+let originalIdentity: tf.KernelConfig | undefined;
+const OWN_KERNELS = () => [ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL];
+
+/**
+ * Turns semid's wasm kernels off (the model then runs the plain tfjs ops, as before they existed) or back on.
+ * For A/B measurements in one process; registerWasmKernels() turns them on.
+ */
+export function setWasmKernelsEnabled(enabled: boolean): void {
+  if (!enabled) {
+    if (!registered) return;
+    registered = false;
+    for (const name of OWN_KERNELS()) tf.unregisterKernel(name, 'wasm');
+    if (originalIdentity) {
+      tf.unregisterKernel('Identity', 'wasm');
+      tf.registerKernel(originalIdentity);
+    }
+    return;
+  }
+  registerWasmKernels();
+}
+
+/** Registers the kernels for the `wasm` backend (idempotent). */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+
+  originalIdentity ??= tf.getKernel('Identity', 'wasm');
+  if (originalIdentity) tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      (backend as unknown as WasmBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: DROPOUT_MASK_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { shape, rate, seed } = attrs as unknown as { shape: number[]; rate: number; seed: number };
+      const inst = instanceFor(b);
+      const out = output(b, shape);
+      const { threshold, keep } = dropoutThreshold(rate);
+      inst.kernels.dropoutMask(ptr(b, out), shape.reduce((x, y) => x * y, 1), seed >>> 0, threshold, keep);
+      return out;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: MATMUL_TN_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { a, b: bb } = inputs as Record<string, tf.TensorInfo>;
+      const [K, M] = a.shape;
+      const [K2, N] = bb.shape;
+      if (K !== K2 || N % 4 !== 0) throw new Error(`${MATMUL_TN_KERNEL}: needs a [K, M], b [K, N] with N a multiple of 4, got [${a.shape}], [${bb.shape}]`);
+      const inst = instanceFor(b);
+      const out = output(b, [M, N]);
+      inst.kernels.matMulTN(M, N, K, ptr(b, a), ptr(b, bb), ptr(b, out));
+      return out;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: ATTENTION_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { q, k, v, bias, keyMask } = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as AttentionAttrs;
+      const { B, Tq, Tk, H, D, inner, TkP } = attentionShapes(q, k, a);
+      const inst = instanceFor(b);
+      const out = output(b, [B, Tq, inner]);
+      const probs = output(b, [B * H, Tq, TkP]);
+      const work = scratch(b, inst, 4 * (D * TkP + Tq * TkP));
+      const { threshold, keep } = dropoutThreshold(a.rate);
+      inst.kernels.attentionForward(
+        B, H, Tq, Tk, D, ptr(b, q), inner, ptr(b, k), inner, ptr(b, v), inner,
+        ptr(b, bias), ptr(b, keyMask), ptr(b, out), inner, ptr(b, probs), a.scale, a.seed >>> 0, threshold, keep, work,
+      );
+      return [out, probs];
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: ATTENTION_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { dy, q, k, v, probs } = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as AttentionAttrs;
+      const { B, Tq, Tk, H, D, inner, TkP } = attentionShapes(q, k, a);
+      const inst = instanceFor(b);
+      const dq = output(b, [B, Tq, inner]);
+      const dk = output(b, [B, Tk, inner]);
+      const dv = output(b, [B, Tk, inner]);
+      const dBias = output(b, [H, Tq, Tk]);
+      const work = scratch(b, inst, 4 * (D * TkP + 2 * Tq * TkP));
+      const { threshold, keep } = dropoutThreshold(a.rate);
+      inst.kernels.attentionBackward(
+        B, H, Tq, Tk, D, ptr(b, q), inner, ptr(b, k), inner, ptr(b, v), inner,
+        ptr(b, dy), inner, ptr(b, probs), a.scale, a.seed >>> 0, threshold, keep,
+        ptr(b, dq), ptr(b, dk), ptr(b, dv), ptr(b, dBias), work,
+      );
+      return [dq, dk, dv, dBias];
+    },
+  });
+}
+
+/** True when the active backend has the fused attention kernels. */
+export function hasFusedAttention(): boolean {
+  return tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** True when the active backend has the a^T b kernel. */
+export function hasMatMulTN(): boolean {
+  return tf.getKernel(MATMUL_TN_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** True when the active backend has the dropout-mask kernel. */
+export function hasDropoutMaskKernel(): boolean {
+  return tf.getKernel(DROPOUT_MASK_KERNEL, tf.getBackend()) !== undefined;
+}
