@@ -156,12 +156,18 @@ async function runSuite(
   const startedAt = new Date().toISOString();
   const start = machineInfo();
   const variants: VariantResult[] = [];
-  for (const variant of variantsOf(suite, options, webgpu)) {
-    const parts: (string | undefined)[] = suite.parts ? suite.parts({ quick: options.quick }, variant) : [undefined];
-    for (const part of parts) {
-      if (!options.quiet) process.stderr.write(`bench ${suite.name}${part ? ` ${part}` : ''}: ${variant.label}${options.quick ? ' (--quick)' : ''}...\n`);
-      variants.push(await runVariant(suite, variant, part, options));
+  const cacheDir = await mkdtemp(join(tmpdir(), `semid-bench-${suite.name}-cache-`));
+  try {
+    for (const variant of variantsOf(suite, options, webgpu)) {
+      const listed = suite.parts ? suite.parts({ quick: options.quick }, variant) : [];
+      const parts: (string | undefined)[] = listed.length > 0 ? listed : [undefined];
+      for (const part of parts) {
+        if (!options.quiet) process.stderr.write(`bench ${suite.name}${part ? ` ${part}` : ''}: ${variant.label}${options.quick ? ' (--quick)' : ''}...\n`);
+        variants.push(await runVariant(suite, variant, part, cacheDir, options));
+      }
     }
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
   }
   const notRun = 'none' in webgpu && suite.webgpuVariant ? [`webgpu: ${webgpu.none}`] : [];
   if (notRun.length) variants[0].notes = [...(variants[0].notes ?? []), ...notRun];
@@ -193,11 +199,11 @@ async function runSuite(
 const CHILD = join(HERE, 'child.ts');
 
 async function runVariant(
-  suite: Suite, variant: Variant, part: string | undefined, options: BenchOptions & { quick: boolean; dataDir: string | null },
+  suite: Suite, variant: Variant, part: string | undefined, cacheDir: string, options: BenchOptions & { quick: boolean; dataDir: string | null },
 ): Promise<VariantResult> {
   const workDir = await mkdtemp(join(tmpdir(), `semid-bench-${suite.name}-`));
   const resultPath = join(workDir, 'result.json');
-  const request: ChildRequest = { suite: suite.name, variant, options: { quick: options.quick, dataDir: options.dataDir, workDir, part }, resultPath };
+  const request: ChildRequest = { suite: suite.name, variant, options: { quick: options.quick, dataDir: options.dataDir, workDir, part, cacheDir }, resultPath };
   const timeout = options.timeoutSeconds ?? (options.quick ? 300 : 3600);
   let tail = '';
   try {

@@ -2,9 +2,10 @@
 // pipeline users run (`fitTokenizer`: fit, encode, disambiguate, write), on 12,101 x 768 item embeddings:
 // Beauty's tfidf-svd text embeddings at 768 dimensions when the data is present, else a random matrix.
 // Each method's default config (3 x 256 for the residual methods); codebook health comes with the time.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { embedTexts, fitTokenizer } from '../pipelines/index.js';
-import { tokenizerMethods, type EmbeddingMatrix, type TokenizerReport } from '../tokenizer/index.js';
+import { tokenizerMethods, writeFileAtomic, writeJsonAtomic, type EmbeddingMatrix, type TokenizerReport } from '../tokenizer/index.js';
 import { beautyAbsent, beautyFiles, loadBeauty } from './datasets.js';
 import { gaussianMatrix } from './kmeans.js';
 import { summarize, timeRepeated } from './measure.js';
@@ -27,20 +28,39 @@ const QUICK_CONFIGS: Record<string, Record<string, unknown>> = {
 /** --quick fits 400 items into few codes: a disambiguation range that always fits them. */
 const QUICK_DEDUP = 400;
 
-async function inputMatrix(options: SuiteOptions): Promise<{ x: EmbeddingMatrix; source: string; notes: string[] }> {
+type Input = { x: EmbeddingMatrix; source: string; notes: string[] };
+
+async function inputMatrix(options: SuiteOptions): Promise<Input> {
   if (options.quick) return { x: gaussianMatrix(400, 16, 3), source: 'random 400 x 16', notes: [] };
   const files = beautyFiles(options.dataDir);
   if (!files) {
     return { x: gaussianMatrix(12_101, 768, 3), source: 'random normal 12,101 x 768', notes: [`${beautyAbsent(options.dataDir)}; fitted a random 12,101 x 768 matrix instead`] };
   }
+  // Embedded once per suite run and shared by the methods' child processes through the cache folder.
+  const cache = options.cacheDir ? join(options.cacheDir, 'beauty-tfidf-svd-768') : null;
+  if (cache) {
+    try {
+      const meta = JSON.parse(await readFile(`${cache}.json`, 'utf8')) as Omit<Input, 'x'> & { rows: number; dim: number };
+      const bytes = await readFile(`${cache}.f32`);
+      const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice();
+      return { x: { rows: meta.rows, dim: meta.dim, data }, source: meta.source, notes: meta.notes };
+    } catch {
+      // not prepared yet
+    }
+  }
   const beauty = await loadBeauty(files, join(options.workDir, 'beauty'));
   const t0 = performance.now();
   const { matrix } = embedTexts(beauty.items.texts, { dim: 768 });
   const seconds = (performance.now() - t0) / 1000;
-  return {
+  const input: Input = {
     x: matrix, source: `Amazon Beauty tfidf-svd ${matrix.rows.toLocaleString('en-US')} x ${matrix.dim}`,
     notes: [`input: Beauty item texts embedded by tfidf-svd at ${matrix.dim} dimensions in ${seconds.toFixed(1)} s (not timed as a figure)`],
   };
+  if (cache) {
+    await writeFileAtomic(`${cache}.f32`, new Uint8Array(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength));
+    await writeJsonAtomic(`${cache}.json`, { rows: matrix.rows, dim: matrix.dim, source: input.source, notes: input.notes });
+  }
+  return input;
 }
 
 export const tokenizeSuite: Suite = {
@@ -49,11 +69,16 @@ export const tokenizeSuite: Suite = {
   usesBackend: true,
   threadsVariant: false,
   webgpuVariant: false,
+  /** One child per method: a long or crashing fit keeps the other methods' figures (--quick: one child). */
+  parts(options: { quick: boolean }): string[] {
+    return options.quick ? [] : [...TOKENIZER_METHODS];
+  },
   async run(options: SuiteOptions, _variant: Variant): Promise<VariantOutput> {
     const { x, source, notes } = await inputMatrix(options);
     const registered = new Set(tokenizerMethods());
     const figures: Figure[] = [];
-    for (const method of TOKENIZER_METHODS) {
+    const methods = options.part ? [options.part] : TOKENIZER_METHODS;
+    for (const method of methods) {
       if (!registered.has(method)) {
         notes.push(`${method}: not registered in this build (tokenizer methods: ${[...registered].join(', ')}): skipped`);
         continue;

@@ -35,6 +35,8 @@ export interface SuiteOptions {
   workDir: string;
   /** The part to run (see Suite.parts); absent = all of them. */
   part?: string;
+  /** Scratch directory shared by the parts of one suite run (inputs prepared once), deleted afterwards. */
+  cacheDir?: string;
 }
 
 /** What a suite reports from one variant (one backend / thread setting), in one child process. */
@@ -77,7 +79,7 @@ export interface Suite {
   webgpuVariant: boolean;
   /**
    * Independent parts (e.g. presets), each run in its own child process so that their peak memory does
-   * not mix and a crash in one keeps the others' figures. Absent: the suite is one part.
+   * not mix and a crash in one keeps the others' figures. Absent or empty: the suite runs in one child.
    */
   parts?(options: { quick: boolean }, variant: Variant): string[];
   run(options: SuiteOptions, variant: Variant): Promise<VariantOutput>;

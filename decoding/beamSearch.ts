@@ -52,7 +52,11 @@ export interface BeamSearchOptions<C> extends Partial<BeamSearchConfig> {
   excludeItems?: readonly (ArrayLike<number> | null | undefined)[];
   /** Unconstrained mode: maps generated IDs that are no catalog item to their nearest item. */
   fallback?: InvalidIdFallback;
-  /** More processors, applied after the built-in ones. */
+  /**
+   * More processors, applied after the built-in ones. Where the scorer caps users per session
+   * (`maxUsersPerSession`), a larger batch is searched in consecutive sessions and `rowUser` counts from
+   * each session's first user.
+   */
   processors?: readonly LogitsProcessor[];
 }
 

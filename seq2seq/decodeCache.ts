@@ -324,19 +324,32 @@ export class IncrementalDecoder {
     const out = new Float32Array(R * I);
     const s = new Float64Array(step + 1);
     const krow = new Int32Array(step + 1);
+    const anc = this.ancestors;
+    const Dh4 = Dh - (Dh % 4);
     for (let r = 0; r < R; r++) {
-      for (let j = 0; j < step; j++) krow[j] = this.ancestors[j][r];
+      for (let j = 0; j < step; j++) krow[j] = anc[j][r];
       krow[step] = r;
       for (let h = 0; h < H; h++) {
-        const qo = r * 3 * I + h * Dh;
+        const qo = r * W3 + h * Dh;
         let max = -Infinity;
         for (let j = 0; j <= step; j++) {
           const Kj = C[j];
           const ko = krow[j] * W3 + I + h * Dh;
-          let dot = 0;
-          for (let e = 0; e < Dh; e++) dot += qkv[qo + e] * Kj[ko + e];
-          s[j] = dot * scale + bias[j * H + h];
-          if (s[j] > max) max = s[j];
+          let d0 = 0;
+          let d1 = 0;
+          let d2 = 0;
+          let d3 = 0;
+          let e = 0;
+          for (; e < Dh4; e += 4) {
+            d0 += qkv[qo + e] * Kj[ko + e];
+            d1 += qkv[qo + e + 1] * Kj[ko + e + 1];
+            d2 += qkv[qo + e + 2] * Kj[ko + e + 2];
+            d3 += qkv[qo + e + 3] * Kj[ko + e + 3];
+          }
+          for (; e < Dh; e++) d0 += qkv[qo + e] * Kj[ko + e];
+          const v = (d0 + d1 + d2 + d3) * scale + bias[j * H + h];
+          s[j] = v;
+          if (v > max) max = v;
         }
         let ctxBase = 0;
         if (ctx) {
@@ -349,8 +362,13 @@ export class IncrementalDecoder {
           sum += s[j];
         }
         if (ctx) {
-          for (let k = 0; k < ctx.S; k++) sum += Math.exp(ctx.scores[ctxBase + k] - max);
-          for (let k = 0; k < ctx.S; k++) ctx.scores[ctxBase + k] = Math.exp(ctx.scores[ctxBase + k] - max) / sum;
+          for (let k = 0; k < ctx.S; k++) {
+            const ek = Math.exp(ctx.scores[ctxBase + k] - max);
+            ctx.scores[ctxBase + k] = ek;
+            sum += ek;
+          }
+          const inv = 1 / sum;
+          for (let k = 0; k < ctx.S; k++) ctx.scores[ctxBase + k] *= inv;
         }
         const oo = r * I + h * Dh;
         for (let j = 0; j <= step; j++) {

@@ -9,8 +9,9 @@
 // elsewhere the same maths is composed from plain tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import {
-  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention, hasMatMulTN, MATMUL_TN_KERNEL,
-  type AttentionAttrs,
+  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention,
+  hasFusedDropout, hasFusedRmsNorm, hasMatMulTN, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
+  type AttentionAttrs, type DropoutAttrs,
 } from './wasmKernels.js';
 
 /** Ordered, named trainable weights. Names are stable: they are the keys of the saved weights. */
@@ -123,13 +124,62 @@ export function linearParts(x: tf.Tensor, w: tf.Tensor, parts: number): tf.Tenso
 
 /** T5 LayerNorm: scale only, no mean subtraction, no bias. */
 export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
+  if (hasFusedRmsNorm() && x.shape[x.shape.length - 1]! % 4 === 0) return fusedRmsNorm(eps)(x, gain); // [..., d]
+  return composedRmsNorm(x, gain, eps); // [..., d]
+}
+
+/** rmsNorm composed from plain tfjs ops (every backend; the reference the fused kernels are tested against). */
+export function composedRmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
   const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), gain); // [..., d]
+}
+
+const fusedRmsNormByEps = new Map<number, (x: tf.Tensor, gain: tf.Tensor) => tf.Tensor>();
+
+/** RMSNorm as one op with a hand-written gradient, both run by the backend's fused kernels. */
+function fusedRmsNorm(eps: number): (x: tf.Tensor, gain: tf.Tensor) => tf.Tensor {
+  let f = fusedRmsNormByEps.get(eps);
+  if (f) return f;
+  f = tf.customGrad((...args: GradArgs) => {
+    const [x, gain, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, rstd] = tf.engine().runKernel(RMS_NORM_KERNEL, { x, gain }, { eps }) as tf.Tensor[]; // [...x], [rows]
+    save([x, gain, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, rs] = saved;
+        return tf.engine().runKernel(RMS_NORM_GRAD_KERNEL, { dy, x: xs, gain: gs, rstd: rs }) as tf.Tensor[]; // [...x], [d]
+      },
+    };
+  }) as (x: tf.Tensor, gain: tf.Tensor) => tf.Tensor;
+  fusedRmsNormByEps.set(eps, f);
+  return f;
+}
+
+/** Dropout (after a ReLU when `relu`) as one op whose gradient regenerates the mask: the backend's fused kernels. */
+function fusedDropout(x: tf.Tensor, attrs: DropoutAttrs): tf.Tensor {
+  const named = attrs as unknown as tf.NamedAttrMap;
+  return tf.customGrad((...args: GradArgs) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.engine().runKernel(DROPOUT_KERNEL, { x: input }, named) as tf.Tensor; // [...x]
+    save(attrs.relu ? [y] : []);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(DROPOUT_GRAD_KERNEL, { dy, y: saved[0] ?? dy }, named) as tf.Tensor, // [...x]
+    };
+  })(x);
+}
+
+/** dropout(relu(x)), fused into one op where the backend has the kernels. */
+export function reluDropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
+  if (rate > 0 && seed !== null && hasFusedDropout()) return fusedDropout(x, { rate, seed, relu: true }); // [...x]
+  return dropout(tf.relu(x), rate, seed); // [...x]
 }
 
 /** Inverted dropout with an explicit seed (so a resumed run draws the same masks). */
 export function dropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
   if (rate <= 0 || seed === null) return x;
+  if (hasFusedDropout()) return fusedDropout(x, { rate, seed, relu: false }); // [...x]
   if (hasDropoutMaskKernel()) {
     const mask = tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape: x.shape, rate, seed } as unknown as tf.NamedAttrMap) as tf.Tensor; // [...x] 0 or 1/(1-rate)
     return tf.mul(x, mask); // [...x]
@@ -284,6 +334,6 @@ function fusedAttention(attrs: AttentionAttrs): (q: tf.Tensor3D, k: tf.Tensor3D,
 
 /** ReLU feed-forward, no biases. */
 export function feedForward(x: tf.Tensor, wi: tf.Tensor, wo: tf.Tensor, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
-  const h = dropout(tf.relu(linear(x, wi)), dropRate, seeds.next()); // [..., dFF]
+  const h = reluDropout(linear(x, wi), dropRate, seeds.next()); // [..., dFF]
   return linear(h, wo); // [..., dModel]
 }

@@ -10,8 +10,13 @@
 //   randomUniform (a JavaScript PRNG) plus three elementwise ops.
 // - `SemidMatMulTN`: a^T b for the weight gradient of a dense layer (x^T dy: long batch axis, small widths),
 //   which tfjs-wasm runs through a transpose plus an XNNPACK call that repacks the whole of dy every time.
+// - `SemidDropout` / `SemidDropoutGrad`: dropout (optionally after a ReLU) applied in one pass, the mask regenerated
+//   from its hash in the backward pass (no mask tensor, no Multiply, no ReLU gradient ops).
+// - `SemidRmsNorm` / `SemidRmsNormGrad`: T5 RMSNorm forward and its hand-written gradient (autodiff of the composed
+//   ops runs ~15 elementwise and reduction kernels per norm).
 // - `Identity` re-registered to share the input's data (as tfjs' cpu backend does): the wasm backend's Identity
-//   copies, and the engine clones every tensor a gradient saves.
+//   copies, and the engine clones every tensor a gradient saves. Likewise `Cast` to the same dtype (tfjs' Multiply
+//   gradient casts both operands to float32, which the wasm backend copies).
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS_SHARED_WASM, KERNELS_WASM } from './wasm/kernelsWasm.js';
 
@@ -19,6 +24,19 @@ export const ATTENTION_KERNEL = 'SemidAttention';
 export const ATTENTION_GRAD_KERNEL = 'SemidAttentionGrad';
 export const DROPOUT_MASK_KERNEL = 'SemidDropoutMask';
 export const MATMUL_TN_KERNEL = 'SemidMatMulTN';
+export const DROPOUT_KERNEL = 'SemidDropout';
+export const DROPOUT_GRAD_KERNEL = 'SemidDropoutGrad';
+export const RMS_NORM_KERNEL = 'SemidRmsNorm';
+export const RMS_NORM_GRAD_KERNEL = 'SemidRmsNormGrad';
+
+/** Attributes of the dropout kernels. */
+export interface DropoutAttrs {
+  rate: number;
+  /** Dropout seed (uint32). */
+  seed: number;
+  /** Apply a ReLU before the dropout. */
+  relu: boolean;
+}
 
 /** Attributes of the attention kernels. */
 export interface AttentionAttrs {
@@ -34,6 +52,10 @@ export interface AttentionAttrs {
 interface KernelExports {
   matMulTN(M: number, N: number, K: number, a: number, b: number, c: number): void;
   dropoutMask(out: number, n: number, seed: number, threshold: number, scale: number): void;
+  dropoutForward(x: number, out: number, n: number, seed: number, threshold: number, scale: number, relu: number): void;
+  dropoutBackward(dy: number, y: number, dx: number, n: number, seed: number, threshold: number, scale: number, relu: number): void;
+  rmsNormForward(x: number, g: number, y: number, rstd: number, rows: number, d: number, eps: number): void;
+  rmsNormBackward(dy: number, x: number, g: number, rstd: number, dx: number, dg: number, rows: number, d: number): void;
   attentionForward(
     B: number, H: number, Tq: number, Tk: number, D: number, q: number, qRs: number, k: number, kRs: number, v: number, vRs: number,
     bias: number, keyMask: number, out: number, oRs: number, probs: number, scale: number, seed: number, threshold: number, keep: number, scratch: number,
@@ -125,6 +147,10 @@ function output(backend: WasmBackend, shape: number[]): tf.TensorInfo {
   return backend.makeOutput(shape, 'float32');
 }
 
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 /** Dropout threshold (uint32: an element is kept when its hash is >= threshold) and keep-scale for a rate. */
 export function dropoutThreshold(rate: number): { threshold: number; keep: number } {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate must be in [0, 1), got ${rate}`);
@@ -141,7 +167,10 @@ function attentionShapes(q: tf.TensorInfo, k: tf.TensorInfo, a: AttentionAttrs) 
 
 let registered = false;
 let originalIdentity: tf.KernelConfig | undefined;
-const OWN_KERNELS = () => [ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL];
+let originalCast: tf.KernelConfig | undefined;
+const OWN_KERNELS = () => [
+  ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL, DROPOUT_KERNEL, DROPOUT_GRAD_KERNEL, RMS_NORM_KERNEL, RMS_NORM_GRAD_KERNEL,
+];
 
 /**
  * Turns semid's wasm kernels off (the model then runs the plain tfjs ops, as before they existed) or back on.
@@ -155,6 +184,10 @@ export function setWasmKernelsEnabled(enabled: boolean): void {
     if (originalIdentity) {
       tf.unregisterKernel('Identity', 'wasm');
       tf.registerKernel(originalIdentity);
+    }
+    if (originalCast) {
+      tf.unregisterKernel('Cast', 'wasm');
+      tf.registerKernel(originalCast);
     }
     return;
   }
@@ -175,6 +208,88 @@ export function registerWasmKernels(): void {
       const { x } = inputs as { x: tf.TensorInfo };
       (backend as unknown as WasmBackend).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+
+  originalCast ??= tf.getKernel('Cast', 'wasm');
+  if (originalCast) {
+    const copyingCast = originalCast.kernelFunc;
+    tf.unregisterKernel('Cast', 'wasm');
+    tf.registerKernel({
+      kernelName: 'Cast',
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        if ((args.attrs as unknown as { dtype: tf.DataType }).dtype !== x.dtype) return copyingCast(args);
+        (args.backend as unknown as WasmBackend).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+    });
+  }
+
+  tf.registerKernel({
+    kernelName: DROPOUT_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { rate, seed, relu } = attrs as unknown as DropoutAttrs;
+      const inst = instanceFor(b);
+      const out = output(b, x.shape);
+      const { threshold, keep } = dropoutThreshold(rate);
+      inst.kernels.dropoutForward(ptr(b, x), ptr(b, out), sizeOf(x.shape), seed >>> 0, threshold, keep, relu ? 1 : 0);
+      return out;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: DROPOUT_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+      const { rate, seed, relu } = attrs as unknown as DropoutAttrs;
+      const inst = instanceFor(b);
+      const dx = output(b, dy.shape);
+      const { threshold, keep } = dropoutThreshold(rate);
+      inst.kernels.dropoutBackward(ptr(b, dy), ptr(b, y), ptr(b, dx), sizeOf(dy.shape), seed >>> 0, threshold, keep, relu ? 1 : 0);
+      return dx;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: RMS_NORM_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { x, gain } = inputs as { x: tf.TensorInfo; gain: tf.TensorInfo };
+      const { eps } = attrs as unknown as { eps: number };
+      const d = x.shape[x.shape.length - 1];
+      if (d % 4 !== 0 || gain.shape.length !== 1 || gain.shape[0] !== d) {
+        throw new Error(`${RMS_NORM_KERNEL}: needs a last axis that is a multiple of 4 and a gain of that size, got x [${x.shape}], gain [${gain.shape}]`);
+      }
+      const rows = sizeOf(x.shape) / d;
+      const inst = instanceFor(b);
+      const y = output(b, x.shape);
+      const rstd = output(b, [rows]);
+      inst.kernels.rmsNormForward(ptr(b, x), ptr(b, gain), ptr(b, y), ptr(b, rstd), rows, d, eps);
+      return [y, rstd];
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: RMS_NORM_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { dy, x, gain, rstd } = inputs as Record<string, tf.TensorInfo>;
+      const d = x.shape[x.shape.length - 1];
+      const rows = sizeOf(x.shape) / d;
+      const inst = instanceFor(b);
+      const dx = output(b, x.shape);
+      const dGain = output(b, [d]);
+      inst.kernels.rmsNormBackward(ptr(b, dy), ptr(b, x), ptr(b, gain), ptr(b, rstd), ptr(b, dx), ptr(b, dGain), rows, d);
+      return [dx, dGain];
     },
   });
 
@@ -267,4 +382,14 @@ export function hasMatMulTN(): boolean {
 /** True when the active backend has the dropout-mask kernel. */
 export function hasDropoutMaskKernel(): boolean {
   return tf.getKernel(DROPOUT_MASK_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** True when the active backend has the fused dropout kernels (and with them the fused ReLU + dropout). */
+export function hasFusedDropout(): boolean {
+  return tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** True when the active backend has the fused RMSNorm kernels. */
+export function hasFusedRmsNorm(): boolean {
+  return tf.getKernel(RMS_NORM_KERNEL, tf.getBackend()) !== undefined;
 }

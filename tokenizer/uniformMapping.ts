@@ -21,7 +21,7 @@ function prefixKey(prefix: Int32Array, r: number, width: number): string {
  * prefix already holds across blocks.
  */
 export class LastLevelSpreader {
-  private readonly taken = new Map<string, Uint8Array>();
+  private readonly taken = new Map<string, Set<number>>(); // codes each prefix holds
   /** Rows that did not get their nearest code (it was held by a sibling). */
   moved = 0;
   /** Rows that kept their nearest code although a sibling holds it (every code of the prefix taken). */
@@ -47,22 +47,21 @@ export class LastLevelSpreader {
     for (let r = 0; r < rows; r++) {
       const key = prefixKey(prefix, r, prefixWidth);
       let held = this.taken.get(key);
-      if (!held) this.taken.set(key, (held = new Uint8Array(k)));
+      if (!held) this.taken.set(key, (held = new Set()));
       const o = r * k;
       let best = 0;
-      let free = -1;
-      for (let c = 0; c < k; c++) {
-        const d = distances[o + c];
-        if (d < distances[o + best]) best = c;
-        if (!held[c] && (free < 0 || d < distances[o + free])) free = c;
-      }
+      for (let c = 1; c < k; c++) if (distances[o + c] < distances[o + best]) best = c;
       nearest[r] = best;
+      let free = held.has(best) ? -1 : best;
+      if (free < 0 && held.size < k) {
+        for (let c = 0; c < k; c++) if (!held.has(c) && (free < 0 || distances[o + c] < distances[o + free])) free = c;
+      }
       if (free < 0) {
         codes[r] = best;
         this.collided += 1;
       } else {
         codes[r] = free;
-        held[free] = 1;
+        held.add(free);
         if (free !== best) this.moved += 1;
       }
     }

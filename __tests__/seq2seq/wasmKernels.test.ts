@@ -1,10 +1,11 @@
 // The wasm backend's fused kernels (seq2seq/wasmKernels.ts) against tfjs autodiff of the same maths composed
 // from plain ops: attention outputs and gradients (padding, dropout, unequal query/key lengths, lengths that
-// are not multiples of 4), the dropout mask, the weight-gradient matMul, and no tensor leaks.
+// are not multiples of 4), the dropout mask, fused dropout and ReLU + dropout, RMSNorm, the weight-gradient matMul,
+// the same-dtype Cast, and no tensor leaks.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
-import { composedAttention, dense, DropoutSeeds, dropout, multiHeadAttention } from '../../seq2seq/layers.js';
-import { hasFusedAttention } from '../../seq2seq/wasmKernels.js';
+import { composedAttention, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
+import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasFusedRmsNorm } from '../../seq2seq/wasmKernels.js';
 
 let onWasm = false;
 beforeAll(async () => {
@@ -74,6 +75,75 @@ test('dropout masks keep 1 - rate of the elements, scaled, and repeat for a seed
   expect(Array.from(b.dataSync())).toEqual(Array.from(values));
   expect(Array.from(c.dataSync())).not.toEqual(Array.from(values));
   tf.dispose([x, a, b, c]);
+});
+
+/** Value and gradients (w.r.t. `inputs`) of sum(f(...inputs) * r), by tfjs autodiff. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], r: tf.Tensor): tf.Tensor[] {
+  const vars = inputs.map((t) => tf.variable(t));
+  const out = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(f(...vars), r)) as tf.Scalar, vars);
+    return [value, ...vars.map((x) => grads[x.name])];
+  });
+  tf.dispose(vars);
+  return out;
+}
+
+test('RMSNorm: fused output and gradients equal tfjs autodiff of the composed ops', () => {
+  if (!onWasm) return;
+  expect(hasFusedRmsNorm()).toBe(true);
+  const before = tf.memory().numTensors;
+  for (const shape of [[3, 5, 8], [7, 64], [2, 1, 4]]) {
+    const d = shape[shape.length - 1];
+    const x = rand(shape, 11);
+    const gain = tf.tidy(() => tf.add(1, rand([d], 12)));
+    const r = rand(shape, 13);
+    const fused = valueAndGrads((a, g) => rmsNorm(a, g), [x, gain], r);
+    const composed = valueAndGrads((a, g) => composedRmsNorm(a, g), [x, gain], r);
+    for (let i = 0; i < fused.length; i++) {
+      expect(fused[i].shape).toEqual(composed[i].shape);
+      expect(maxDiff(fused[i], composed[i])).toBeLessThan(1e-4 * Math.max(1, tf.tidy(() => tf.max(tf.abs(composed[i])).dataSync()[0])));
+    }
+    tf.dispose([x, gain, r, ...fused, ...composed]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+test('fused dropout and ReLU + dropout equal x * mask (the mask kernel, same seed), gradients too', () => {
+  if (!onWasm) return;
+  expect(hasFusedDropout()).toBe(true);
+  const before = tf.memory().numTensors;
+  for (const shape of [[6, 10], [3, 7, 13], [1, 3]]) {
+    const rate = 0.3;
+    const seed = 4242;
+    const x = rand(shape, 14);
+    const r = rand(shape, 15);
+    const mask = () => tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape, rate, seed } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const pairs: [(a: tf.Tensor) => tf.Tensor, (a: tf.Tensor) => tf.Tensor][] = [
+      [(a) => dropout(a, rate, seed), (a) => tf.mul(a, mask())],
+      [(a) => reluDropout(a, rate, seed), (a) => tf.mul(tf.relu(a), mask())],
+    ];
+    for (const [fusedF, refF] of pairs) {
+      const fused = valueAndGrads(fusedF, [x], r);
+      const ref = valueAndGrads(refF, [x], r);
+      for (let i = 0; i < fused.length; i++) expect(maxDiff(fused[i], ref[i])).toBeLessThan(1e-5);
+      tf.dispose([...fused, ...ref]);
+    }
+    tf.dispose([x, r]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+test('Cast to the same dtype shares data safely; to another dtype converts', () => {
+  if (!onWasm) return;
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1.5, -2, 3]);
+  const same = tf.cast(x, 'float32');
+  const int = tf.cast(x, 'int32');
+  x.dispose();
+  expect(Array.from(same.dataSync())).toEqual([1.5, -2, 3]);
+  expect(Array.from(int.dataSync())).toEqual([1, -2, 3]);
+  tf.dispose([same, int]);
+  expect(tf.memory().numTensors).toBe(before);
 });
 
 test('dense: gradients equal tfjs autodiff of matMul', () => {

@@ -285,3 +285,118 @@ export function matMulTN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize): 
     gemm(M, N, kc, a + (<usize>(k0 * M) << 2), 1, M, b + (<usize>(k0 * N) << 2), N, c, N, k0 > 0 ? 1 : 0, 1);
   }
 }
+
+/** Keep-scales of elements idx..idx+3 under `seed` (keepScale on 4 lanes): a lane is `scale` or 0. */
+function keepScale4(seed: u32, idx: u32, threshold: v128, scale: v128): v128 {
+  let x = i32x4.add(i32x4.splat(seed), i32x4.mul(i32x4.add(i32x4.splat(idx), i32x4(0, 1, 2, 3)), i32x4.splat(0x9e3779b9)));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x85ebca6b));
+  x = v128.xor(x, i32x4.shr_u(x, 13));
+  x = i32x4.mul(x, i32x4.splat(0xc2b2ae35));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  return v128.and(i32x4.ge_u(x, threshold), scale);
+}
+
+/**
+ * Dropout applied in one pass: out[i] = x[i] * keepScale(seed, i) (the mask of dropoutMask), after a ReLU when
+ * `relu` is set. x and out may be the same buffer.
+ */
+export function dropoutForward(x: usize, out: usize, n: i32, seed: u32, threshold: u32, scale: f32, relu: i32): void {
+  const vt = i32x4.splat(threshold);
+  const vs = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    let v = v128.load(x + o);
+    if (relu) v = f32x4.max(v, zero);
+    v128.store(out + o, f32x4.mul(v, keepScale4(seed, <u32>i, vt, vs)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let v = load<f32>(x + o);
+    if (relu && !(v > 0)) v = 0;
+    store<f32>(out + o, v * keepScale(seed, <u32>i, threshold, scale));
+  }
+}
+
+/**
+ * Gradient of dropoutForward: dx[i] = dy[i] * keepScale(seed, i); with `relu`, dx[i] = y[i] > 0 ? dy[i] * scale : 0
+ * (y is the forward output: positive exactly where the input was positive and the element was kept).
+ */
+export function dropoutBackward(dy: usize, y: usize, dx: usize, n: i32, seed: u32, threshold: u32, scale: f32, relu: i32): void {
+  const vt = i32x4.splat(threshold);
+  const vs = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const g = v128.load(dy + o);
+    if (relu) {
+      v128.store(dx + o, v128.and(f32x4.gt(v128.load(y + o), zero), f32x4.mul(g, vs)));
+    } else {
+      v128.store(dx + o, f32x4.mul(g, keepScale4(seed, <u32>i, vt, vs)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(dy + o);
+    if (relu) store<f32>(dx + o, load<f32>(y + o) > 0 ? g * scale : 0);
+    else store<f32>(dx + o, g * keepScale(seed, <u32>i, threshold, scale));
+  }
+}
+
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * T5 RMSNorm of `rows` rows of width d (a multiple of 4): y = x * r * g with r = 1 / sqrt(mean(x^2) + eps);
+ * r is written to rstd [rows] for the backward pass.
+ */
+export function rmsNormForward(x: usize, g: usize, y: usize, rstd: usize, rows: i32, d: i32, eps: f32): void {
+  const rowBytes = <usize>d << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    let ss = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const v = v128.load(xr + j);
+      ss = f32x4.add(ss, f32x4.mul(v, v));
+    }
+    const inv: f32 = <f32>1 / Mathf.sqrt(hsum(ss) / <f32>d + eps);
+    store<f32>(rstd + (<usize>r << 2), inv);
+    const vi = f32x4.splat(inv);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      v128.store(yr + j, f32x4.mul(f32x4.mul(v128.load(xr + j), vi), v128.load(g + j)));
+    }
+  }
+}
+
+/**
+ * Gradient of rmsNormForward: dx = r g dy - x r^3 / d * sum(g dy x) per row (written), dg = sum over rows of
+ * dy x r (written).
+ */
+export function rmsNormBackward(dy: usize, x: usize, g: usize, rstd: usize, dx: usize, dg: usize, rows: i32, d: i32): void {
+  const rowBytes = <usize>d << 2;
+  memory.fill(dg, 0, rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const dyr = dy + <usize>r * rowBytes;
+    const dxr = dx + <usize>r * rowBytes;
+    const inv = load<f32>(rstd + (<usize>r << 2));
+    const vi = f32x4.splat(inv);
+    let dot = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const xv = v128.load(xr + j);
+      const gy = f32x4.mul(v128.load(dyr + j), v128.load(g + j));
+      dot = f32x4.add(dot, f32x4.mul(gy, xv));
+      v128.store(dg + j, f32x4.add(v128.load(dg + j), f32x4.mul(f32x4.mul(v128.load(dyr + j), xv), vi)));
+    }
+    const c = f32x4.splat(hsum(dot) * inv * inv * inv / <f32>d);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const gy = f32x4.mul(v128.load(dyr + j), v128.load(g + j));
+      v128.store(dxr + j, f32x4.sub(f32x4.mul(gy, vi), f32x4.mul(c, v128.load(xr + j))));
+    }
+  }
+}
