@@ -123,6 +123,8 @@ export interface TrainLoopOptions {
   afterBatch?: (batch: tf.Tensor2D) => void;
   /** Called at the end of each epoch; may return fields for the curve (restarts, codes used). */
   afterEpoch?: (epoch: number) => Record<string, number>;
+  /** Reconstruction errors are multiplied by this in the progress line and the curve (normalised -> input units). */
+  reconstructionUnits?: number;
 }
 
 export interface CurvePoint {
@@ -140,6 +142,7 @@ export function trainLoop(opts: TrainLoopOptions): CurvePoint[] {
   const optimizer = tf.train.adam(opts.learningRate);
   const progress = new Progress({ label: opts.label, total: opts.epochs * batches, unit: 'step', silent: opts.silent });
   const curve: CurvePoint[] = [];
+  const units = opts.reconstructionUnits ?? 1;
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const order = permutation(rows, opts.rng);
@@ -161,10 +164,10 @@ export function trainLoop(opts: TrainLoopOptions): CurvePoint[] {
         (recon as tf.Scalar | null)?.dispose();
         opts.afterBatch?.(batch);
         batch.dispose();
-        progress.tick(1, { epoch, loss: lossSum / (b + 1), recon: reconSum / (b + 1) });
+        progress.tick(1, { epoch, loss: lossSum / (b + 1), recon: (reconSum / (b + 1)) * units });
       }
       const extra = opts.afterEpoch?.(epoch) ?? {};
-      curve.push({ epoch, loss: lossSum / batches, reconstruction: reconSum / batches, ...extra });
+      curve.push({ epoch, loss: lossSum / batches, reconstruction: (reconSum / batches) * units, ...extra });
     }
   } finally {
     optimizer.dispose();

@@ -225,7 +225,7 @@ export class FsqTokenizer implements ItemTokenizer {
     try {
       const curve = trainLoop({
         label: this.method, x: data, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-        variables: [...encoder.variables, ...decoder.variables], rng, silent: opts.silent,
+        variables: [...encoder.variables, ...decoder.variables], rng, silent: opts.silent, reconstructionUnits: unitsSquared,
         loss: (batch) => {
           const xHat = decoder.apply(this.bottleneck(encoder.apply(batch)).decoderInput); // [batch, dim]
           const reconstruction = tf.mean(tf.sum(tf.square(tf.sub(batch, xHat)), 1)) as tf.Scalar; // []
@@ -247,7 +247,7 @@ export class FsqTokenizer implements ItemTokenizer {
       return {
         method: this.method, items: x.rows, dim: x.dim, seconds: (performance.now() - start) / 1000,
         reconstruction: err.reconstruction, relativeReconstruction: err.relative,
-        curve: curve.map((p) => ({ epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction * unitsSquared, firstLevelUsed: p.firstLevelUsed })),
+        curve: curve.map((p) => ({ epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction, firstLevelUsed: p.firstLevelUsed })),
         details: { fsqLevels: c.fsqLevels, latentDim: this.latentDim, encoder: encoder.sizes, ...uniformDetails(encoded, this.levels, c.uniformLastLevel) },
       };
     } finally {

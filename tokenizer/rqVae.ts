@@ -129,7 +129,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
       const variables = [...encoder.variables, ...decoder.variables, ...codebooks.map((q) => q.table as unknown as tf.Variable)];
       const curve = trainLoop({
         label: 'rqvae', x: data, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-        variables, rng, silent: opts.silent,
+        variables, rng, silent: opts.silent, reconstructionUnits: unitsSquared,
         loss: (batch) => {
           const z = encoder.apply(batch); // [batch, latent]
           const out = residualQuantize(z, codebooks);
@@ -161,7 +161,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
       const encoded = this.encodeAll(x);
       const err = reconstructionError(x, this.decode({ levels: this.levels, codes: encoded.codes }));
       const trainingCurve: TrainingPoint[] = curve.map((p) => ({
-        epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction * unitsSquared, firstLevelUsed: p.firstLevelUsed, restarts: p.restarts,
+        epoch: p.epoch, loss: p.loss, reconstruction: p.reconstruction, firstLevelUsed: p.firstLevelUsed, restarts: p.restarts,
       }));
       return {
         method: this.method, items: x.rows, dim: x.dim, seconds: (performance.now() - start) / 1000,
