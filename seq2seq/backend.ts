@@ -5,7 +5,7 @@
 // `import()` throws and we fall back. The choice is printed once per process.
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -194,7 +194,13 @@ function patchForNodeWorkers(threads: number): () => void {
     const workerPrelude = `URL.createObjectURL = () => ${JSON.stringify(glue)}; URL.revokeObjectURL = () => {};\n`;
     const body = workerPrelude + text;
     const file = join(tmpdir(), `semid-wasm-worker-${createHash('sha1').update(body).digest('hex').slice(0, 16)}.cjs`);
-    writeFileSync(file, body);
+    // Each pool worker asks for this URL while earlier workers may be reading the file: write it once
+    // (content-addressed name) and atomically, never truncate it under a reader.
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, body);
+      renameSync(tmp, file);
+    }
     return file;
   };
   return () => {
