@@ -254,7 +254,7 @@ export function compare(variants: VariantResult[], reference: Figure[]): Compari
 }
 
 function backendShort(v: VariantResult): string {
-  if (!v.backend) return v.label;
+  if (!v.backend) return v.id === 'default' ? v.label : v.id;
   if (v.backend.name === 'wasm') {
     const threads = /threads=(\d+)/.exec(v.backend.detail)?.[1] ?? '1';
     return `wasm ${threads}t`;

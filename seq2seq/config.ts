@@ -92,16 +92,19 @@ export interface Preset {
   train: Partial<TrainConfig>;
 }
 
+// Measured on the generated data (runs of `semid train`, BENCHMARKS.md "Quality"): a short training needs
+// a high peak rate and several epochs; one encoder token per history item (`item`) learns as well as one
+// per code at a quarter of the encoder's work, so every preset uses it (`--history-tokens codes` is TIGER's).
 export const PRESETS: Record<string, Preset> = {
-  /** Unit tests and the demo: trains in seconds. */
+  /** Unit tests and the demo: about a minute on 2 cores for the generated data (~6 epochs of its 23k examples). */
   tiny: {
-    model: { encoderLayers: 1, decoderLayers: 1, dModel: 32, heads: 2, headDim: 16, dFF: 64, dropout: 0, userBuckets: 100 },
-    train: { batchSize: 64, steps: 400, lr: 0.01, warmupSteps: 40, evalEvery: 100, checkpointEvery: 100 },
+    model: { encoderLayers: 1, decoderLayers: 1, dModel: 32, heads: 2, headDim: 16, dFF: 64, dropout: 0, userBuckets: 100, historyTokens: 'item' },
+    train: { batchSize: 256, steps: 600, lr: 0.01, warmupSteps: 40, evalEvery: 100, checkpointEvery: 100 },
   },
   /** A useful model on 2 CPU cores. */
   small: {
-    model: { encoderLayers: 2, decoderLayers: 2, dModel: 64, heads: 4, headDim: 32, dFF: 256, dropout: 0.1 },
-    train: { batchSize: 256, steps: 3000, lr: 0.003, warmupSteps: 300 },
+    model: { encoderLayers: 2, decoderLayers: 2, dModel: 64, heads: 4, headDim: 32, dFF: 256, dropout: 0.1, historyTokens: 'item' },
+    train: { batchSize: 256, steps: 3000, lr: 0.01, warmupSteps: 200, evalEvery: 250, checkpointEvery: 250 },
   },
   /** TIGER's sizes (Rajput et al. 2023): 4 + 4 layers, d_model 128, 6 heads of 64, ff 1024, lr 0.01 warm-up 10k. */
   tiger: {

@@ -33,7 +33,7 @@ export interface DecodeCacheOptions {
   headChunkRows: number;
 }
 
-export const DEFAULT_DECODE_CACHE: DecodeCacheOptions = { contextBudgetMB: 192, headChunkRows: 2048 };
+export const DEFAULT_DECODE_CACHE: DecodeCacheOptions = { contextBudgetMB: 512, headChunkRows: 2048 };
 
 /** Whether the incremental path knows this model's architecture. */
 export function supportsIncremental(model: SequenceModel): boolean {
@@ -50,8 +50,9 @@ export function sessionBytesPerUser(model: SequenceModel, srcLen: number): numbe
 function contextChunkUsers(model: SequenceModel, srcLen: number, users: number, budgetMB: number): number {
   const c = model.config;
   const inner = c.heads * c.headDim;
-  const layers = model instanceof EncoderDecoder ? c.encoderLayers + c.decoderLayers : c.decoderLayers;
-  const floatsPerUser = layers * srcLen * (6 * c.dModel + 8 * inner + 3 * c.dFF + 4 * c.heads * srcLen);
+  // encdec: the encoder's layers plus the cross keys/values; decoder: the stack over the prefix.
+  const layers = model instanceof EncoderDecoder ? c.encoderLayers : c.decoderLayers;
+  const floatsPerUser = layers * srcLen * (6 * c.dModel + 8 * inner + 3 * c.dFF + 4 * c.heads * srcLen) + 2 * c.decoderLayers * srcLen * inner;
   return Math.max(1, Math.min(users, Math.floor((budgetMB * 2 ** 20) / (4 * floatsPerUser))));
 }
 
@@ -113,7 +114,6 @@ export class IncrementalDecoder {
   private readonly w: Weights;
   private readonly chunks: ContextChunk[] = [];
   private readonly owned: tf.Tensor[] = [];
-  private readonly headT: tf.Tensor; // [d, vocab]
   private readonly levelHeadT: tf.Tensor[]; // per level [d, levels[l]]
   private readonly srcLen: number;
   private readonly headChunkRows: number;
@@ -154,9 +154,8 @@ export class IncrementalDecoder {
     };
     const vocab = model.vocab;
     this.headChunkRows = options.headChunkRows;
-    this.headT = tf.tidy(() => tf.transpose(p.get('shared'))); // [d, vocab]
     this.levelHeadT = vocab.levels.map((n, l) => tf.tidy(() => tf.transpose(tf.slice(p.get('shared'), [vocab.levelOffsets[l], 0], [n, this.d])))); // [d, n]
-    this.owned.push(this.headT, ...this.levelHeadT);
+    this.owned.push(...this.levelHeadT);
     // Layer 0's query/key/value of a new token depend on the token alone: one table row per token that can
     // be fed (BOS and the codes of every level but the last) replaces a [rows, d] x [d, 3*inner] matMul a step.
     const feedable = [BOS];
@@ -487,7 +486,7 @@ export class IncrementalDecoder {
     }
   }
 
-  /** log-softmax over the whole vocabulary, returned for the codes of level `step` only: [R, levels[step]]. */
+  /** log-softmax over the codes of level `step` (the level the model was trained to predict there): [R, levels[step]]. */
   private logProbs(h: Float32Array, R: number, step: number): Float32Array {
     const d = this.d;
     const width = this.model.vocab.levels[step];
@@ -496,7 +495,9 @@ export class IncrementalDecoder {
       const n = Math.min(this.headChunkRows, R - first);
       const [lse, lvl] = tf.tidy(() => {
         const x = tf.tensor2d(h.subarray(first * d, (first + n) * d), [n, d]); // [n, d]
-        return [tf.logSumExp(tf.matMul(x, this.headT as tf.Tensor2D), 1), tf.matMul(x, this.levelHeadT[step] as tf.Tensor2D)]; // [n], [n, width]
+        // A softmax over this level's codes, as in training (batchLoss).
+        const level = tf.matMul(x, this.levelHeadT[step] as tf.Tensor2D); // [n, width]
+        return [tf.logSumExp(level, 1), level]; // [n], [n, width]
       });
       const norm = lse.dataSync();
       const logits = lvl.dataSync();

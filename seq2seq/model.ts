@@ -91,9 +91,32 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scala
   return tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), n) as tf.Scalar;
 }
 
-/** Loss of a batch under the model (mean over the L target tokens of every example). */
+const levelMasks = new WeakMap<Vocab, Float32Array>();
+
+/** Additive mask [L * vocab]: 0 on the codes of position l's level, -1e9 on every other token. */
+export function levelMask(vocab: Vocab): Float32Array {
+  let m = levelMasks.get(vocab);
+  if (!m) {
+    const { size, codeLength: L } = vocab;
+    m = new Float32Array(L * size).fill(-1e9);
+    for (let l = 0; l < L; l++) m.fill(0, l * size + vocab.levelOffsets[l], l * size + vocab.levelOffsets[l] + vocab.levels[l]);
+    levelMasks.set(vocab, m);
+  }
+  return m;
+}
+
+/**
+ * Logits [batch, L, vocab] restricted to each position's level (other tokens -1e9): position l is a softmax
+ * over level l's codes only, as beam search scores it. Over the whole vocabulary the model would first
+ * have to learn which level comes next, and out-of-level mass would differ between beams.
+ */
+export function levelLogits(logits: tf.Tensor, vocab: Vocab): tf.Tensor {
+  return tf.add(logits, tf.tensor3d(levelMask(vocab), [1, vocab.codeLength, vocab.size])); // [batch, L, vocab]
+}
+
+/** Loss of a batch under the model (mean over the L target tokens of every example, each a softmax over its level). */
 export function batchLoss(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null): tf.Scalar {
-  const logits = model.forward(batch, seeds); // [batch, L, vocab]
+  const logits = levelLogits(model.forward(batch, seeds), model.vocab); // [batch, L, vocab]
   return crossEntropy(tf.reshape(logits, [-1, model.vocab.size]) as tf.Tensor2D, batch.tgtOut);
 }
 

@@ -1,8 +1,8 @@
 // The trained model as the decoder sees it: a StepScorer. `start` runs the context once per user (the
 // encoder and every decoder layer's cross-attention keys/values, or the decoder-only history prefix), in
 // user chunks sized to a memory budget, shared by all of that user's beams. `next` runs one new token per
-// beam row with a self-attention cache (decodeCache.ts) and returns the log-softmax over the whole
-// vocabulary for the codes of the level being generated.
+// beam row with a self-attention cache (decodeCache.ts) and returns the log-softmax over the codes of
+// the level being generated (the model is trained with the same per-level softmax, model.ts batchLoss).
 //
 // `incremental: false` keeps the plain path (rerun BOS + prefix through `model.nextLogits` every step): the
 // reference the fast path is tested and benchmarked against, and the path for any other SequenceModel.
@@ -31,7 +31,7 @@ export interface ScorerOptions {
    * beam search splits larger batches of users into sessions of at most `maxUsersPerSession`. Default 1024.
    */
   sessionBudgetMB?: number;
-  /** Budget, MiB, of the context pass's temporaries (it runs in user chunks of this size). Default 192. */
+  /** Budget, MiB, of the context pass's temporaries (it runs in user chunks of this size). Default 512. */
   contextBudgetMB?: number;
 }
 
@@ -52,7 +52,11 @@ export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, o
   const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
   const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_DECODE_CACHE.contextBudgetMB);
   const longestContext = 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);
-  const maxUsersPerSession = Math.max(1, Math.floor((sessionBudgetMB * 2 ** 20) / sessionBytesPerUser(model, longestContext)));
+  // The plain path's steps hold every layer's temporaries for rows x T tokens in one tidy: at 256 users of
+  // `tiger` that reached 2.8 GB of the 4 GB wasm heap (and aborted before the context pass was chunked).
+  const PLAIN_MAX_USERS = 128;
+  const byBudget = Math.max(1, Math.floor((sessionBudgetMB * 2 ** 20) / sessionBytesPerUser(model, longestContext)));
+  const maxUsersPerSession = incremental ? byBudget : Math.min(byBudget, PLAIN_MAX_USERS);
 
   const checkInput = (input: DecodeStepInput): void => {
     const { step, prefixes, rowUser } = input;
@@ -99,8 +103,8 @@ export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, o
           const grouping = groupRows(rowUser, prepared.users);
           const out = tf.tidy(() => {
             const logits = model.nextLogits(prepared, tokens, T, grouping); // [rows, vocab]
-            const logp = tf.logSoftmax(logits); // [rows, vocab]
-            return tf.slice(logp, [0, vocab.levelOffsets[step]], [rows, levels[step]]); // [rows, levels[step]]
+            // A softmax over this level's codes, as in training (batchLoss).
+            return tf.logSoftmax(tf.slice(logits, [0, vocab.levelOffsets[step]], [rows, levels[step]])); // [rows, levels[step]]
           });
           const data = (await out.data()) as Float32Array;
           out.dispose();

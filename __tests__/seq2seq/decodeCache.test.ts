@@ -5,6 +5,7 @@ import { beamSearch, PrefixTrie } from '../../decoding/index.js';
 import type { StepScorer } from '../../decoding/index.js';
 import { Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, Vocab } from '../../seq2seq/index.js';
 import type { ModelConfig, SequenceModel, TrainingExample, UserContext } from '../../seq2seq/index.js';
+import { levelLogits } from '../../seq2seq/model.js';
 import { tinyCatalog, walkExamples } from './helpers.js';
 
 const cat = tinyCatalog(); // 24 items, levels [4, 3, 2]
@@ -22,12 +23,13 @@ function setup(overrides: Partial<ModelConfig>): { model: SequenceModel; vocab: 
 }
 
 /**
- * Teacher-forced log-softmax [n, L, vocab] of the given (user, target item) pairs. The session's users ride
+ * Teacher-forced log-softmax [n, L, vocab], each position over its level's codes as in training and
+ * scoring, of the given (user, target item) pairs. The session's users ride
  * along so the batch pads contexts to the same length as the session does (the padding length moves the
  * user token's relative position, so it is part of what is compared).
  */
 function teacherForced(model: SequenceModel, batcher: Batcher, pairs: TrainingExample[]): number[][][] {
-  const all = tf.tidy(() => tf.logSoftmax(model.forward(batcher.batch([...pairs, ...users]), null)).arraySync() as number[][][]);
+  const all = tf.tidy(() => tf.logSoftmax(levelLogits(model.forward(batcher.batch([...pairs, ...users]), null), model.vocab)).arraySync() as number[][][]);
   return all.slice(0, pairs.length);
 }
 

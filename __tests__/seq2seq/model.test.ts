@@ -7,7 +7,7 @@ import {
   createStepScorer, decoderOnlyPattern, learningRate, batchLoss, splitOverrides, PAD, BOS,
 } from '../../seq2seq/index.js';
 import { relativeBucket } from '../../seq2seq/layers.js';
-import { groupRows } from '../../seq2seq/model.js';
+import { groupRows, levelLogits, levelMask } from '../../seq2seq/model.js';
 import { tinyCatalog, walkExamples } from './helpers.js';
 
 const cat = tinyCatalog();
@@ -39,6 +39,22 @@ describe('vocabulary and config', () => {
     for (let u = 0; u < 100; u++) expect(v.userToken(u)).toBeGreaterThanOrEqual(12);
     expect(new Set(Array.from({ length: 100 }, (_, u) => v.userToken(u))).size).toBeGreaterThan(5);
     expect(() => v.codeToken(0, 4)).toThrow(/code 4 is out of range for level 0/);
+  });
+
+  test('the loss is a softmax over each position\'s level: out-of-level logits are masked, in-level ones kept', () => {
+    const v = new Vocab({ levels: [4, 3, 2], userBuckets: 10 });
+    const mask = levelMask(v); // [L * vocab]
+    const open = (l: number) => Array.from({ length: v.size }, (_, t) => t).filter((t) => mask[l * v.size + t] === 0);
+    expect(open(0)).toEqual([3, 4, 5, 6]);
+    expect(open(1)).toEqual([7, 8, 9]);
+    expect(open(2)).toEqual([10, 11]);
+    // Uniform in-level logits: -log(1/levels[l]) per position whatever the other tokens' logits are.
+    const logits = tf.tidy(() => tf.add(tf.zeros([1, 3, v.size]), tf.tensor3d(Float32Array.from({ length: 3 * v.size }, (_, i) => (mask[i] === 0 ? 0 : 50)), [1, 3, v.size]))); // [1, L, vocab]
+    const logp = tf.tidy(() => tf.logSoftmax(levelLogits(logits, v)).arraySync()) as number[][][];
+    logits.dispose();
+    expect(logp[0][0][3]).toBeCloseTo(Math.log(1 / 4), 5);
+    expect(logp[0][1][8]).toBeCloseTo(Math.log(1 / 3), 5);
+    expect(logp[0][2][11]).toBeCloseTo(Math.log(1 / 2), 5);
   });
 
   test('resolvers name the field and value', () => {
@@ -108,7 +124,7 @@ describe.each(['encdec', 'decoder'] as const)('%s model', (arch) => {
     const b = batcher.batch(ex);
     const logits = model.forward(b, null);
     expect(logits.shape).toEqual([3, 3, vocab.size]);
-    const full = tf.tidy(() => tf.logSoftmax(logits).arraySync()) as number[][][];
+    const full = tf.tidy(() => tf.logSoftmax(levelLogits(logits, vocab)).arraySync()) as number[][][];
     logits.dispose();
     const before = tf.memory().numTensors;
     const scorer = createStepScorer(model, cat);
@@ -167,8 +183,9 @@ test('a tiny model overfits a tiny data set; no tensor leaks over 50 steps', asy
   });
   expect(tf.memory().numTensors).toBe(before);
   expect(res.step).toBe(50);
-  expect(losses[0]).toBeGreaterThan(2);
-  expect(res.lastLoss).toBeLessThan(0.5);
+  // Chance under the per-level softmax is mean(log 4, log 3, log 2) = 1.06 nats.
+  expect(losses[0]).toBeGreaterThan(0.9);
+  expect(res.lastLoss).toBeLessThan(0.1);
   model.dispose();
 });
 
