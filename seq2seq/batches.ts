@@ -1,8 +1,10 @@
 // Leave-one-out examples -> token batches, and the seeded, resumable data order.
 //
 // Layout of one example's context (encoder input, or the first part of the decoder-only stack):
-//   position 0: the user token (PAD when there are no user buckets: masked)
-//   positions 1..: history items, right-aligned (the most recent item last), padding in front.
+//   history items right-aligned (the most recent item last), the user token (PAD when there are no user
+//   buckets: masked) directly before the first kept item, padding in front of it. The user token's distance to
+//   the history must not depend on the longest history in the batch: relative position biases see it.
+//   Item slots keep their positions (1 + slot * perItem); the user token takes the slot before them.
 // `codes` mode: one position per code (P = 1 token per position); `item` mode: one position per item,
 // whose P = L code tokens are summed into one embedding. Histories are trimmed to the batch's longest.
 import type { SemanticIds } from '../tokenizer/index.js';
@@ -73,12 +75,13 @@ export class Batcher {
     for (let b = 0; b < size; b++) {
       const { user, history } = inputs[b];
       const base = b * srcLen;
-      const userTok = this.vocab.userToken(user);
-      src[base * slots] = userTok;
-      srcMask[base] = userTok === PAD ? 0 : 1;
       const kept = Math.min(history.length, this.maxHistory);
       const first = history.length - kept;
       const startSlot = longest - kept;
+      const userPos = startSlot * perItem; // the position right before the first kept item
+      const userTok = this.vocab.userToken(user);
+      src[(base + userPos) * slots] = userTok;
+      srcMask[base + userPos] = userTok === PAD ? 0 : 1;
       for (let h = 0; h < kept; h++) {
         const item = history[first + h];
         this.checkItem(item, 'history');

@@ -21,10 +21,19 @@ export interface UserContext {
   history: Int32Array;
 }
 
+/** The incremental decoder keeps its residual stream in JS, reading each layer back with dataSync. */
+function readsSynchronously(): boolean {
+  return tf.getBackend() !== 'webgpu';
+}
+
 export interface ScorerOptions {
   /** Override the model's maxHistory. */
   maxHistory?: number;
-  /** Incremental decoding with a self-attention cache (default: true where the architecture supports it). */
+  /**
+   * Incremental decoding with a self-attention cache (default: true where the architecture supports it and
+   * the backend reads tensors synchronously; WebGPU in Node cannot, so it gets the plain path, which reads
+   * asynchronously).
+   */
   incremental?: boolean;
   /**
    * Wasm-heap budget, MiB, for what a session keeps between steps (the context keys/values of its users):
@@ -47,8 +56,11 @@ export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, o
   const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
   const levels = [...vocab.levels];
   const L = levels.length;
-  const incremental = opts.incremental ?? supportsIncremental(model);
+  const incremental = opts.incremental ?? (supportsIncremental(model) && readsSynchronously());
   if (incremental && !supportsIncremental(model)) throw new Error('`incremental` decoding needs an encdec or decoder model');
+  if (incremental && !readsSynchronously()) {
+    throw new Error(`\`incremental\` decoding reads tensors synchronously, which the ${tf.getBackend()} backend cannot do in Node; use incremental: false`);
+  }
   const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
   const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_DECODE_CACHE.contextBudgetMB);
   const longestContext = 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);

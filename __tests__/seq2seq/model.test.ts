@@ -86,17 +86,30 @@ describe('vocabulary and config', () => {
 
 describe('batches', () => {
   test('histories are right-aligned, trimmed, masked; targets shift behind BOS', () => {
-    const { vocab, batcher } = setup({ maxHistory: 2 });
+    const { vocab, batcher } = setup({ maxHistory: 2, historyTokens: 'codes' });
     const b = batcher.batch([{ user: 3, history: Int32Array.from([0, 1, 2]), target: 5 }, { user: 4, history: Int32Array.from([7]), target: 1 }]);
     expect(b.srcLen).toBe(1 + 2 * 3);
     const item = (i: number) => Array.from({ length: 3 }, (_, l) => vocab.levelOffsets[l] + cat.codes[i * 3 + l]);
     expect(Array.from(b.src.subarray(0, 7))).toEqual([vocab.userToken(3), ...item(1), ...item(2)]);
-    expect(Array.from(b.src.subarray(7, 14))).toEqual([vocab.userToken(4), PAD, PAD, PAD, ...item(7)]);
-    expect(Array.from(b.srcMask.subarray(7, 14))).toEqual([1, 0, 0, 0, 1, 1, 1]);
+    // The user token sits right before the history, padding in front: its distance to the history does
+    // not depend on the longest history in the batch.
+    expect(Array.from(b.src.subarray(7, 14))).toEqual([PAD, PAD, PAD, vocab.userToken(4), ...item(7)]);
+    expect(Array.from(b.srcMask.subarray(7, 14))).toEqual([0, 0, 0, 1, 1, 1, 1]);
     expect(Array.from(b.tgtOut.subarray(0, 3))).toEqual(item(5));
     expect(Array.from(b.tgtIn.subarray(0, 3))).toEqual([BOS, ...item(5).slice(0, 2)]);
     expect(Array.from(b.srcGroup)).toEqual([0, 1, 1, 1, 2, 2, 2]);
     expect(() => batcher.batch([{ user: 0, history: Int32Array.from([99]), target: 1 }])).toThrow(/history item id 99/);
+  });
+
+  test.each(['codes', 'item'] as const)('a user\'s real context tokens do not depend on its batch-mates (%s)', (historyTokens) => {
+    const { batcher } = setup({ maxHistory: 4, historyTokens });
+    const short = { user: 4, history: Int32Array.from([7]), target: 1 };
+    const alone = batcher.batch([short]);
+    const padded = batcher.batch([{ user: 3, history: Int32Array.from([0, 1, 2, 3]), target: 5 }, short]);
+    const per = padded.srcLen * padded.slots;
+    const tail = (src: Int32Array, n: number) => Array.from(src.subarray(src.length - n));
+    // Same tokens at the same distance from the end (the target), whatever the padding in front.
+    expect(tail(padded.src.subarray(per, 2 * per), alone.src.length)).toEqual(Array.from(alone.src));
   });
 });
 
