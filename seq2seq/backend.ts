@@ -182,8 +182,9 @@ function patchForNodeWorkers(threads: number): () => void {
   const originalCreate = URL.createObjectURL;
   const texts = new WeakMap<Blob, string>();
   class TextRecordingBlob extends OriginalBlob {
-    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
-      super(parts, options);
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const parts = args[0];
       if (parts && parts.every((p) => typeof p === 'string')) texts.set(this, (parts as string[]).join(''));
     }
   }

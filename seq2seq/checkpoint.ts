@@ -43,14 +43,15 @@ export function createModel(config: ModelConfig, vocab: Vocab, params?: ParamSto
 }
 
 /** Concatenates named tensors into one float32 buffer and its manifest. */
-export function packTensors(named: [string, tf.Tensor][]): { entries: WeightEntry[]; bytes: Uint8Array } {
+// Reads are asynchronous: WebGPU in Node cannot read tensors synchronously.
+export async function packTensors(named: [string, tf.Tensor][]): Promise<{ entries: WeightEntry[]; bytes: Uint8Array }> {
   let total = 0;
   for (const [, t] of named) total += t.size;
   const data = new Float32Array(total);
   const entries: WeightEntry[] = [];
   let offset = 0;
   for (const [name, t] of named) {
-    data.set(t.dataSync() as Float32Array, offset);
+    data.set((await t.data()) as Float32Array, offset);
     entries.push({ name, shape: t.shape, offset });
     offset += t.size;
   }
@@ -75,8 +76,8 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** The model's manifest and weight bytes (what saveModel writes). */
-export function modelArtifacts(model: SequenceModel): { manifest: ModelManifest; bytes: Uint8Array } {
-  const { entries, bytes } = packTensors([...model.params.vars.entries()]);
+export async function modelArtifacts(model: SequenceModel): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
+  const { entries, bytes } = await packTensors([...model.params.vars.entries()]);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT, version: MODEL_VERSION, config: model.config,
     vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets }, weights: entries, weightsSha256: sha256(bytes),
@@ -86,7 +87,7 @@ export function modelArtifacts(model: SequenceModel): { manifest: ModelManifest;
 
 /** Writes model.json and weights.bin into `dir` (each atomically; weights first). */
 export async function saveModel(model: SequenceModel, dir: string): Promise<void> {
-  const { manifest, bytes } = modelArtifacts(model);
+  const { manifest, bytes } = await modelArtifacts(model);
   await writeFileAtomic(join(dir, WEIGHTS_FILE), bytes);
   await writeJsonAtomic(join(dir, MODEL_FILE), manifest);
 }

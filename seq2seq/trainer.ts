@@ -144,12 +144,12 @@ function batchRows(b: TokenBatch, start: number, end: number): TokenBatch {
 }
 
 /** Loss and gradients of one batch, clipped by global norm; returns loss and the pre-clip norm. */
-export function lossAndGrads(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number): { loss: number; norm: number; grads: Map<string, tf.Tensor> } {
+export function lossAndGrads(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
   return lossAndGradsInParts(model, batch, seeds, clipNorm, Math.ceil(batch.size / rowsPerPass(model, batch)));
 }
 
 /** lossAndGrads with the batch run in `parts` forward/backward passes (see rowsPerPass). */
-export function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): { loss: number; norm: number; grads: Map<string, tf.Tensor> } {
+export async function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.vars) {
@@ -185,7 +185,7 @@ export function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, see
   }
   const list = Object.entries(grads);
   const norm = tf.tidy(() => tf.sqrt(tf.addN(list.map(([, g]) => tf.sum(tf.square(g)))))); // []
-  const normValue = norm.dataSync()[0];
+  const normValue = (await norm.data())[0]; // async: WebGPU in Node has no synchronous reads
   norm.dispose();
   const scale = clipNorm > 0 && normValue > clipNorm ? clipNorm / (normValue + 1e-6) : 1;
   const out = new Map<string, tf.Tensor>();
@@ -197,14 +197,14 @@ export function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, see
       g.dispose();
     }
   }
-  const loss = value.dataSync()[0];
+  const loss = (await value.data())[0];
   value.dispose();
   return { loss, norm: normValue, grads: out };
 }
 
 async function writeCheckpoint(dir: string, model: SequenceModel, opt: AdamW, state: Omit<TrainState, 'optimizer'>): Promise<void> {
-  const { manifest, bytes } = modelArtifacts(model);
-  const optPack = packTensors(opt.named());
+  const { manifest, bytes } = await modelArtifacts(model);
+  const optPack = await packTensors(opt.named());
   await writeDirAtomic(dir, async (tmp) => {
     await writeFileAtomic(join(tmp, WEIGHTS_FILE), bytes);
     await writeJsonAtomic(join(tmp, MODEL_FILE), manifest);
@@ -320,7 +320,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const t = state.step + 1;
     const lr = learningRate(t, c);
     const seeds = new DropoutSeeds(model.config.dropout > 0 ? stepSeed(c.seed, t) : null);
-    const { loss, norm, grads } = lossAndGrads(model, batch, seeds, c.clipNorm);
+    const { loss, norm, grads } = await lossAndGrads(model, batch, seeds, c.clipNorm);
     if (!Number.isFinite(loss)) {
       grads.forEach((g) => g.dispose());
       throw new Error(`loss is ${loss} at step ${t} (lr ${lr.toExponential(2)}): lower --lr or raise --warmup-steps; the last checkpoint is in ${lastDir}`);

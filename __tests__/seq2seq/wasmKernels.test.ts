@@ -175,8 +175,8 @@ test('a batch run in parts gives the loss and gradients of one pass (dropout off
   const model = createModel(cfg, vocab);
   const batch = new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens).batch(walkExamples(10, 24));
   const before = tf.memory().numTensors;
-  const whole = trainer.lossAndGrads(model, batch, null, 0);
-  const split = trainer.lossAndGradsInParts(model, batch, null, 0, 3);
+  const whole = await trainer.lossAndGrads(model, batch, null, 0);
+  const split = await trainer.lossAndGradsInParts(model, batch, null, 0, 3);
   expect(split.loss).toBeCloseTo(whole.loss, 5);
   for (const [name, g] of whole.grads) expect(maxDiff(g, split.grads.get(name)!)).toBeLessThan(1e-5);
   [...whole.grads.values(), ...split.grads.values()].forEach((g) => g.dispose());

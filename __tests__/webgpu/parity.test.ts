@@ -106,7 +106,7 @@ describeWebGpu('webgpu matches wasm', () => {
       encoderLayers: 1, decoderLayers: 1, dModel: 32, heads: 2, headDim: 16, dFF: 64, dropout: 0, userBuckets: 8, maxHistory: 8, seed: 3,
     });
     const fresh = createModel(config, new Vocab({ levels: LEVELS, userBuckets: config.userBuckets }));
-    const start = modelArtifacts(fresh); // read on wasm; webgpu then loads these exact bytes
+    const start = await modelArtifacts(fresh); // read on wasm; webgpu then loads these exact bytes
     fresh.dispose();
     wasm = await trainAndSearch('wasm', start);
     webgpu = await trainAndSearch('webgpu', start);
