@@ -150,7 +150,7 @@ describe('SentencePiece', () => {
   });
 });
 
-const BEAUTY = '/work/shared/data/beauty/Beauty.items.jsonl';
+const BEAUTY = join(process.cwd(), '..', 'shared', 'data', 'beauty', 'Beauty.items.jsonl');
 const describeReal = existsSync(BEAUTY) ? describe : describe.skip;
 if (!existsSync(BEAUTY)) console.warn(`skipped: ${BEAUTY} is absent (real-data embedding check)`);
 
