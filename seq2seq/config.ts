@@ -92,11 +92,12 @@ export interface Preset {
   train: Partial<TrainConfig>;
 }
 
-// Measured on the generated data (runs of `semid train`, BENCHMARKS.md "Quality"): a short training needs
-// a high peak rate and several epochs; one encoder token per history item (`item`) learns as well as one
-// per code at a quarter of the encoder's work, so every preset uses it (`--history-tokens codes` is TIGER's).
+// Measured on the generated data (BENCHMARKS.md, "quality"): recall takes off after 4-5 epochs, so `tiny`
+// runs ~6.6 epochs at batch 256; one encoder token per history item (`item`) learned better than one per
+// code at equal steps, at a quarter of the encoder's work, so `tiny` and `small` use it (`--history-tokens
+// codes` is TIGER's layout, kept by `tiger`).
 export const PRESETS: Record<string, Preset> = {
-  /** Unit tests and the demo: about a minute on 2 cores for the generated data (~6 epochs of its 23k examples). */
+  /** Unit tests and the demo: a few CPU minutes on the generated data (600 x 256 = 6.6 epochs of its 23k examples). */
   tiny: {
     model: { encoderLayers: 1, decoderLayers: 1, dModel: 32, heads: 2, headDim: 16, dFF: 64, dropout: 0, userBuckets: 100, historyTokens: 'item' },
     train: { batchSize: 256, steps: 600, lr: 0.01, warmupSteps: 40, evalEvery: 100, checkpointEvery: 100 },

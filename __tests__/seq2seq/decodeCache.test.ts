@@ -50,8 +50,8 @@ const samePrefix = (a: number, b: number, len: number): boolean => {
 };
 
 const ARCHS: [string, Partial<ModelConfig>][] = [
-  ['encdec', { arch: 'encdec' }],
-  ['decoder', { arch: 'decoder' }],
+  ['encdec', { arch: 'encdec', historyTokens: 'codes' }],
+  ['decoder', { arch: 'decoder', historyTokens: 'codes' }],
   ['decoder, one token per history item', { arch: 'decoder', historyTokens: 'item' }],
   ['encdec, one token per history item', { arch: 'encdec', historyTokens: 'item', decoderLayers: 2 }],
 ];
