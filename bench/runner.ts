@@ -177,7 +177,8 @@ async function runSuite(
   } else if (status.run) {
     for (const run of suite.reference({ quick: options.quick })) {
       if (!options.quiet) process.stderr.write(`bench ${suite.name}: PyTorch reference ${run.args.join(' ')}...\n`);
-      const r = await runReference(run.args, status, { quiet: options.quiet, timeoutSeconds: options.timeoutSeconds ?? 3600 });
+      // --timeout bounds semid's child processes; the reference gets at least an hour (tiger under load is slow).
+      const r = await runReference(run.args, status, { quiet: options.quiet, timeoutSeconds: Math.max(options.timeoutSeconds ?? 0, 3600) });
       let figures: Figure[] = [];
       try {
         figures = run.figures(r.records);

@@ -12,6 +12,8 @@ import { summarize, timeRepeated } from './measure.js';
 import type { Figure, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
 
 export const TOKENIZER_METHODS = ['rqkmeans', 'rqvae', 'fsq', 'rfsq'] as const;
+/** The part that only prepares (embeds) the input matrix for the methods' parts. */
+const INPUT_PART = 'input';
 
 /** Timed fits per method: RQ-KMeans is quick (target < 20 s); the trained methods run once. */
 const FULL_RUNS: Record<string, { warmup: number; runs: number }> = {
@@ -69,12 +71,16 @@ export const tokenizeSuite: Suite = {
   usesBackend: true,
   threadsVariant: false,
   webgpuVariant: false,
-  /** One child per method: a long or crashing fit keeps the other methods' figures (--quick: one child). */
+  /**
+   * One child per method: a long or crashing fit keeps the other methods' figures, and each method's
+   * --timeout covers its own fits only: the input is embedded first, in its own child (--quick: one child).
+   */
   parts(options: { quick: boolean }): string[] {
-    return options.quick ? [] : [...TOKENIZER_METHODS];
+    return options.quick ? [] : [INPUT_PART, ...TOKENIZER_METHODS];
   },
   async run(options: SuiteOptions, _variant: Variant): Promise<VariantOutput> {
     const { x, source, notes } = await inputMatrix(options);
+    if (options.part === INPUT_PART) return { figures: [], notes };
     const registered = new Set(tokenizerMethods());
     const figures: Figure[] = [];
     const methods = options.part ? [options.part] : TOKENIZER_METHODS;

@@ -15,7 +15,7 @@ export const benchCommand: CommandModule = {
     .option('data-dir', { type: 'string', describe: 'public data folder with beauty/ (default SEMID_DATA_DIR or ../shared/data)' })
     .option('threads', { type: 'boolean', default: true, describe: 'also run train/decode on the threaded SIMD wasm build, 2 threads (--no-threads: skip)' })
     .option('webgpu', { type: 'boolean', default: true, describe: 'also run train/decode on webgpu when an adapter is present (--no-webgpu: skip)' })
-    .option('timeout', { type: 'number', describe: 'kill a suite variant after this many seconds (default 3600, 300 with --quick)' }),
+    .option('timeout', { type: 'number', describe: 'kill a semid child process (one variant, one part) after this many seconds (default 3600, 300 with --quick; the reference gets at least 3600)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     const results = await runBench({

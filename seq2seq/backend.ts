@@ -238,7 +238,10 @@ let wasmFixesRegistered = false;
 function registerWasmFixes(): void {
   if (wasmFixesRegistered) return;
   wasmFixesRegistered = true;
-  registerWasmKernels(); // fused attention, dropout masks, a non-copying Identity (wasmKernels.ts)
+  // semid's fused SIMD kernels (wasmKernels.ts) are opt-in: they speed up wide `codes`-mode steps but made the
+  // default presets (`item` histories, d_model 32-64) several times slower in a measurement whose cause is not
+  // yet found; the plain tfjs ops stay the default until it is.
+  if (process.env.SEMID_WASM_KERNELS === '1') registerWasmKernels();
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',

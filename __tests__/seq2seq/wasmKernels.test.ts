@@ -5,11 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
 import { composedAttention, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
-import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasFusedRmsNorm } from '../../seq2seq/wasmKernels.js';
+import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasFusedRmsNorm, setWasmKernelsEnabled } from '../../seq2seq/wasmKernels.js';
 
 let onWasm = false;
 beforeAll(async () => {
   const info = await initBackend({ quiet: true });
+  setWasmKernelsEnabled(true); // opt-in in normal runs (SEMID_WASM_KERNELS=1); tested here
   onWasm = info.name === 'wasm';
   if (!onWasm) console.warn(`wasm kernel tests skipped: the backend is ${info.name}`);
 });
