@@ -7,7 +7,7 @@ import type { TokenBatch } from './batches.js';
 import {
   bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
-import { embedContext, embedTokens, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
+import { embedContext, embedTokens, initFeedForward, initSelfAttention, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
 import { Vocab } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
@@ -51,16 +51,11 @@ export class DecoderOnly implements SequenceModel {
 
   static init(c: ModelConfig, vocab: Vocab): ParamStore {
     const p = new ParamStore(c.seed);
-    const inner = c.heads * c.headDim;
     p.normal('shared', [vocab.size, c.dModel], 1);
     p.normal('dec.pos', [c.relBuckets, c.heads], 1);
     for (let i = 0; i < c.decoderLayers; i++) {
-      p.ones(`dec.${i}.ln1`, c.dModel);
-      p.linear(`dec.${i}.qkv`, c.dModel, 3 * inner);
-      p.linear(`dec.${i}.o`, inner, c.dModel);
-      p.ones(`dec.${i}.ln2`, c.dModel);
-      p.linear(`dec.${i}.wi`, c.dModel, c.dFF);
-      p.linear(`dec.${i}.wo`, c.dFF, c.dModel);
+      initSelfAttention(p, `dec.${i}`, c);
+      initFeedForward(p, `dec.${i}`, 'ln2', c);
     }
     p.ones('dec.ln', c.dModel);
     return p;

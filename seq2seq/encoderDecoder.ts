@@ -10,7 +10,7 @@ import {
   splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
 import {
-  embedContext, embedTokens, fromSlots, identityGrouping, isIdentityGrouping, outputLogits, toSlots,
+  embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
   type ContextBatch, type Grouping, type ScoringContext, type SequenceModel,
 } from './model.js';
 import { Vocab } from './vocab.js';
@@ -56,26 +56,18 @@ export class EncoderDecoder implements SequenceModel {
     p.normal('shared', [vocab.size, c.dModel], 1);
     p.normal('enc.pos', [c.relBuckets, c.heads], 1);
     for (let i = 0; i < c.encoderLayers; i++) {
-      p.ones(`enc.${i}.ln1`, c.dModel);
-      p.linear(`enc.${i}.qkv`, c.dModel, 3 * inner);
-      p.linear(`enc.${i}.o`, inner, c.dModel);
-      p.ones(`enc.${i}.ln2`, c.dModel);
-      p.linear(`enc.${i}.wi`, c.dModel, c.dFF);
-      p.linear(`enc.${i}.wo`, c.dFF, c.dModel);
+      initSelfAttention(p, `enc.${i}`, c);
+      initFeedForward(p, `enc.${i}`, 'ln2', c);
     }
     p.ones('enc.ln', c.dModel);
     p.normal('dec.pos', [c.relBuckets, c.heads], 1);
     for (let i = 0; i < c.decoderLayers; i++) {
-      p.ones(`dec.${i}.ln1`, c.dModel);
-      p.linear(`dec.${i}.qkv`, c.dModel, 3 * inner);
-      p.linear(`dec.${i}.o`, inner, c.dModel);
-      p.ones(`dec.${i}.ln2`, c.dModel);
+      initSelfAttention(p, `dec.${i}`, c);
+      p.ones(`dec.${i}.ln2`, c.dModel); // cross-attention: queries from the decoder, keys/values from the encoder
       p.linear(`dec.${i}.cq`, c.dModel, inner);
       p.linear(`dec.${i}.ckv`, c.dModel, 2 * inner);
       p.linear(`dec.${i}.co`, inner, c.dModel);
-      p.ones(`dec.${i}.ln3`, c.dModel);
-      p.linear(`dec.${i}.wi`, c.dModel, c.dFF);
-      p.linear(`dec.${i}.wo`, c.dFF, c.dModel);
+      initFeedForward(p, `dec.${i}`, 'ln3', c);
     }
     p.ones('dec.ln', c.dModel);
     return p;

@@ -59,6 +59,21 @@ export interface SequenceModel {
   dispose(): void;
 }
 
+/** Parameters of a block's self-attention sub-layer: pre-norm `ln1`, fused q/k/v, output projection. */
+export function initSelfAttention(p: ParamStore, prefix: string, c: ModelConfig): void {
+  const inner = c.heads * c.headDim;
+  p.ones(`${prefix}.ln1`, c.dModel);
+  p.linear(`${prefix}.qkv`, c.dModel, 3 * inner);
+  p.linear(`${prefix}.o`, inner, c.dModel);
+}
+
+/** Parameters of a block's feed-forward sub-layer: its pre-norm (named `norm`), `wi`, `wo`. */
+export function initFeedForward(p: ParamStore, prefix: string, norm: string, c: ModelConfig): void {
+  p.ones(`${prefix}.${norm}`, c.dModel);
+  p.linear(`${prefix}.wi`, c.dModel, c.dFF);
+  p.linear(`${prefix}.wo`, c.dFF, c.dModel);
+}
+
 /** Context embeddings [batch, S, d]: one token per position, or the sum of a position's tokens (`item` mode). */
 export function embedContext(table: tf.Tensor, ctx: ContextBatch): tf.Tensor {
   const { size, srcLen, slots } = ctx;
