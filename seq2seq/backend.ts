@@ -238,10 +238,8 @@ let wasmFixesRegistered = false;
 function registerWasmFixes(): void {
   if (wasmFixesRegistered) return;
   wasmFixesRegistered = true;
-  // semid's fused SIMD kernels (wasmKernels.ts) are opt-in: they speed up wide `codes`-mode steps but made the
-  // default presets (`item` histories, d_model 32-64) several times slower in a measurement whose cause is not
-  // yet found; the plain tfjs ops stay the default until it is.
-  if (process.env.SEMID_WASM_KERNELS === '1') registerWasmKernels();
+  // semid's fused SIMD kernels (wasmKernels.ts): on by default, SEMID_WASM_KERNELS=0 turns them off (A/B checks).
+  if (process.env.SEMID_WASM_KERNELS !== '0') registerWasmKernels();
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',

@@ -10,7 +10,7 @@ import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasFusedRmsNor
 let onWasm = false;
 beforeAll(async () => {
   const info = await initBackend({ quiet: true });
-  setWasmKernelsEnabled(true); // opt-in in normal runs (SEMID_WASM_KERNELS=1); tested here
+  setWasmKernelsEnabled(true); // on by default (SEMID_WASM_KERNELS=0 turns them off); made sure of here
   onWasm = info.name === 'wasm';
   if (!onWasm) console.warn(`wasm kernel tests skipped: the backend is ${info.name}`);
 });
@@ -28,6 +28,33 @@ const cases = [
   { name: 'cross-attention, Tq != Tk, dropout', B: 2, H: 3, D: 4, Tq: 5, Tk: 9, rate: 0.3 },
   { name: 'lengths multiple of 4, dropout', B: 2, H: 2, D: 12, Tq: 8, Tk: 8, rate: 0.1 },
 ];
+
+test('fused attention: padded keys get exactly zero probability and gradient, and no gradient is subnormal', () => {
+  // Regression: the kernel's exp once clamped at -87.3, giving masked keys ~1e-38 instead of 0; the backward pass then
+  // filled padded rows with subnormal floats, and every later matMul over them ran ~70x slower.
+  if (!onWasm) return;
+  const before = tf.memory().numTensors;
+  const [B, H, D, T] = [2, 2, 8, 6];
+  const s = { heads: H, headDim: D };
+  const inits = [rand([B, T, H * D], 11), rand([B, T, H * D], 12), rand([B, T, H * D], 13)];
+  const vars = inits.map((t) => tf.variable(t));
+  const bias = tf.zeros([1, H, T, T]);
+  const mask = new Float32Array(B * T).fill(1);
+  mask.fill(0, T - 3, T); // user 0: the last 3 keys are padding
+  const keyMask = tf.tensor2d(mask, [B, T]);
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(multiHeadAttention(vars[0], vars[1], vars[2], bias, keyMask, s, 0, new DropoutSeeds(null)))) as tf.Scalar, vars);
+  const [dk, dv] = [grads[vars[1].name], grads[vars[2].name]].map((g) => g.arraySync() as number[][][]);
+  for (let t = T - 3; t < T; t++) {
+    expect(dk[0][t].every((x) => x === 0)).toBe(true);
+    expect(dv[0][t].every((x) => x === 0)).toBe(true);
+  }
+  for (const g of Object.values(grads)) {
+    const subnormal = Array.from(g.dataSync()).filter((x) => x !== 0 && Math.abs(x) < 1.1754944e-38);
+    expect(subnormal).toEqual([]);
+  }
+  tf.dispose([...inits, ...vars, value, bias, keyMask, ...Object.values(grads)]);
+  expect(tf.memory().numTensors).toBe(before);
+});
 
 describe.each(cases)('fused attention: $name', ({ B, H, D, Tq, Tk, rate }) => {
   test('output and gradients equal tfjs autodiff of the composed ops', () => {

@@ -116,7 +116,12 @@ function put(p: usize, off: usize, v: v128, alpha: v128, accumulate: i32): void 
   v128.store(p + off, accumulate ? f32x4.add(v128.load(p + off), x) : x);
 }
 
-/** e^x for 4 lanes: 2^n * 2^f with a degree-6 polynomial (relative error ~2e-7); x is clamped to [-87.3, 88.7]. */
+/**
+ * e^x for 4 lanes: 2^n * 2^f with a degree-6 polynomial (relative error ~2e-7); x is clamped to [-87.3, 88.7], and
+ * lanes below -80 give exactly 0. Why: a masked key (score - 1e9) must get probability 0, not the clamp's 1e-38,
+ * which divided by the row sum is a subnormal float; subnormals then flood the backward pass (the padded rows'
+ * gradients) and make every later matMul on them ~70x slower (x86 SIMD takes a microcode assist per subnormal).
+ */
 function expv(x0: v128): v128 {
   const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.33654)), f32x4.splat(88.72283));
   const t = f32x4.mul(x, f32x4.splat(1.44269504));
@@ -130,7 +135,13 @@ function expv(x0: v128): v128 {
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.9314718e-1));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.0));
   const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, e);
+  return v128.and(f32x4.mul(p, e), f32x4.ge(x0, f32x4.splat(-80)));
+}
+
+/** x, or 0 where |x| is below 1e-30: keeps subnormals (and the near-subnormal values whose products are) out of
+ * gradients, for the speed reason given at expv; such values are far below anything an optimizer step can see. */
+function flushTiny(x: f32): f32 {
+  return Mathf.abs(x) < <f32>1e-30 ? 0 : x;
 }
 
 /** dst[d * ldd + t] = src[t * lds + d] for t < T, d < D; columns T..ldd of dst are zeroed. */
@@ -197,7 +208,7 @@ export function attentionForward(
           v128.store(row + o, e);
           vs = f32x4.add(vs, e);
         }
-        // pad columns contributed ~1e-38 each; they are zeroed below
+        // pad columns (-3e38) contribute 0; they are zeroed below all the same
         const sum = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
         const inv = f32x4.splat(<f32>1 / sum);
         for (let j = 0; j < TkP; j += 4) {
@@ -259,7 +270,7 @@ export function attentionBackward(
         const brow = dBias + (<usize>((h * Tq + i) * Tk) << 2);
         for (let j = 0; j < Tk; j++) {
           const o = <usize>j << 2;
-          const s = load<f32>(prow + o) * (load<f32>(row + o) - dot);
+          const s = flushTiny(load<f32>(prow + o) * (load<f32>(row + o) - dot));
           store<f32>(row + o, s);
           store<f32>(brow + o, load<f32>(brow + o) + s);
         }
