@@ -2,9 +2,10 @@
 // batch over a random 12,101-item catalog, `small` and `tiger`; the search's own overhead with a toy
 // scorer; and the prefix trie's build time and memory for 1,000,000 random 4-code IDs.
 import { beamSearch, benchmarkBeamSearch, benchmarkTrie, PrefixTrie, randomCatalog } from '../decoding/index.js';
-import { createModel, createStepScorer, resolveModelConfig, Vocab } from '../seq2seq/index.js';
+import { createModel, createStepScorer, Vocab } from '../seq2seq/index.js';
 import type { UserContext } from '../seq2seq/index.js';
 import { summarize, timeRepeated } from './measure.js';
+import { benchModelConfig, benchModelLabel, benchModelName, parseBenchModel } from './models.js';
 import { recordNumber } from './reference.js';
 import { randomExamples } from './train.js';
 import type { Figure, ReferenceRecord, ReferenceRun, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
@@ -25,11 +26,11 @@ export interface DecodeBenchConfig {
 
 /** The reference's protocol for `kvcache_shared`: 2 warm-up batches, then 5 timed batches of 256 users. */
 export const FULL_DECODE: DecodeBenchConfig = {
-  presets: ['small', 'tiger'], batchUsers: 256, beamSize: 20, topK: 10, items: 12_101, historyItems: 20, warmup: 2, runs: 5,
+  presets: ['small', 'tiger', 'small+item', 'tiger+item'], batchUsers: 256, beamSize: 20, topK: 10, items: 12_101, historyItems: 20, warmup: 2, runs: 5,
   trieItems: 1_000_000, trieRuns: 3, searchUsers: 2048,
 };
 export const QUICK_DECODE: DecodeBenchConfig = {
-  presets: ['tiny'], batchUsers: 16, beamSize: 5, topK: 3, items: 300, historyItems: 3, warmup: 1, runs: 2,
+  presets: ['tiny', 'tiny+item'], batchUsers: 16, beamSize: 5, topK: 3, items: 300, historyItems: 3, warmup: 1, runs: 2,
   trieItems: 10_000, trieRuns: 1, searchUsers: 64,
 };
 const REDUCED = { warmup: 1, runs: 1 };
@@ -38,8 +39,10 @@ const SEARCH_PART = 'search';
 
 const LEVELS = [256, 256, 256, 256];
 
-async function benchPreset(preset: string, c: DecodeBenchConfig): Promise<Figure> {
-  const modelConfig = resolveModelConfig({ maxHistory: c.historyItems, dropout: 0 }, preset);
+async function benchPreset(part: string, c: DecodeBenchConfig): Promise<Figure> {
+  const benchModel = parseBenchModel(part);
+  const { preset } = benchModel;
+  const modelConfig = benchModelConfig(benchModel, { maxHistory: c.historyItems, dropout: 0 });
   const vocab = new Vocab({ levels: LEVELS, userBuckets: modelConfig.userBuckets });
   const catalog = randomCatalog(c.items, LEVELS);
   const trie = PrefixTrie.build(catalog);
@@ -66,10 +69,11 @@ async function benchPreset(preset: string, c: DecodeBenchConfig): Promise<Figure
     if (outside > 0) throw new Error(`decode bench: ${outside} of ${returned} results are not catalog items`);
     const samples = summarize(seconds);
     return {
-      key: `decode.${preset}.usersPerSec`, label: `beam ${c.beamSize} top-${c.topK} ${preset}, ${c.batchUsers} users/batch`,
+      key: `decode.${benchModelName(benchModel)}.usersPerSec`,
+      label: `beam ${c.beamSize} top-${c.topK} ${benchModelLabel(benchModel, c.historyItems, LEVELS.length)}, ${c.batchUsers} users/batch`,
       value: c.batchUsers / samples.median, unit: 'users/s', higherIsBetter: true, samples,
       detail: {
-        preset, items: c.items, batchUsers: c.batchUsers, beamSize: c.beamSize, topK: c.topK, historyItems: c.historyItems,
+        preset, layout: benchModel.layout, items: c.items, batchUsers: c.batchUsers, beamSize: c.beamSize, topK: c.topK, historyItems: c.historyItems,
         warmup: c.warmup, runs: c.runs, batchSeconds: samples,
         // the model's share (encoder + decoder steps) vs the search's (masks, heaps, bookkeeping), all batches
         scorerShare: scorerMs / Math.max(scorerMs + searchMs, 1e-9), resultsChecked: returned,
@@ -141,7 +145,9 @@ export const decodeSuite: Suite = {
     return { figures, notes };
   },
   reference(): ReferenceRun[] {
-    return FULL_DECODE.presets.map((preset) => ({
+    // The reference decodes the per-code model only; its figures also stand beside semid's item layout (`+item`).
+    const presets = [...new Set(FULL_DECODE.presets.map((p) => parseBenchModel(p).preset))];
+    return presets.map((preset) => ({
       args: ['--preset', preset, '--bench', 'beam', '--decode', 'kvcache_shared', '--batch', String(FULL_DECODE.batchUsers),
         '--beam', String(FULL_DECODE.beamSize), '--topk', String(FULL_DECODE.topK), '--warmup', String(FULL_DECODE.warmup), '--runs', String(FULL_DECODE.runs)],
       figures: (records: ReferenceRecord[]): Figure[] => {
@@ -149,14 +155,15 @@ export const decodeSuite: Suite = {
         if (rs.length === 0) return [];
         // The reference's best constraint implementation (trie dict or precomputed vectors) is the bar.
         const best = rs.reduce((a, b) => (recordNumber(b, 'users_per_s.median') > recordNumber(a, 'users_per_s.median') ? b : a));
-        return [{
-          key: `decode.${preset}.usersPerSec`, label: `beam ${FULL_DECODE.beamSize} top-${FULL_DECODE.topK} ${preset}, ${FULL_DECODE.batchUsers} users/batch`,
+        return FULL_DECODE.presets.filter((p) => parseBenchModel(p).preset === preset).map((part) => ({
+          key: `decode.${benchModelName(parseBenchModel(part))}.usersPerSec`,
+          label: `beam ${FULL_DECODE.beamSize} top-${FULL_DECODE.topK} ${preset}, ${FULL_DECODE.batchUsers} users/batch${part.includes('+') ? ' (PyTorch: per-code, 81 tokens)' : ''}`,
           value: recordNumber(best, 'users_per_s.median'), unit: 'users/s', higherIsBetter: true, samples: best.batch_s as Figure['samples'],
           detail: {
             decode: best.decode, constraint: best.constraint,
             byConstraint: Object.fromEntries(rs.map((r) => [String(r.constraint), recordNumber(r, 'users_per_s.median')])),
           },
-        }];
+        }));
       },
     }));
   },

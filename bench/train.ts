@@ -2,9 +2,10 @@
 // trainer users run, on random tokens shaped like the PyTorch reference's: batch 256, 20 history items x 4
 // codes + a user token = 81 encoder tokens, 4 target codes, a 12,101-item catalog of 4 x 256 codes.
 import { randomCatalog } from '../decoding/index.js';
-import { Batcher, createModel, resolveModelConfig, resolveTrainConfig, train, Vocab } from '../seq2seq/index.js';
+import { Batcher, createModel, resolveTrainConfig, train, Vocab } from '../seq2seq/index.js';
 import type { TrainingExample } from '../seq2seq/index.js';
 import { summarize } from './measure.js';
+import { benchModelConfig, benchModelLabel, benchModelName, encoderTokens, parseBenchModel } from './models.js';
 import { recordNumber } from './reference.js';
 import type { Figure, ReferenceRecord, ReferenceRun, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
 
@@ -21,10 +22,10 @@ export interface TrainBenchConfig {
 
 /** The reference's protocol: 2 warm-up steps, then 5 runs of 2 steps; the median run gives s/step. */
 export const FULL_TRAIN: TrainBenchConfig = {
-  presets: ['small', 'tiger'], batchSize: 256, historyItems: 20, items: 12_101, users: 22_363, warmup: 2, runs: 5, stepsPerRun: 2,
+  presets: ['small', 'tiger', 'small+item', 'tiger+item'], batchSize: 256, historyItems: 20, items: 12_101, users: 22_363, warmup: 2, runs: 5, stepsPerRun: 2,
 };
 export const QUICK_TRAIN: TrainBenchConfig = {
-  presets: ['tiny'], batchSize: 8, historyItems: 3, items: 300, users: 50, warmup: 1, runs: 2, stepsPerRun: 1,
+  presets: ['tiny', 'tiny+item'], batchSize: 8, historyItems: 3, items: 300, users: 50, warmup: 1, runs: 2, stepsPerRun: 1,
 };
 const REDUCED = { warmup: 1, runs: 1, stepsPerRun: 1 };
 
@@ -46,8 +47,11 @@ export function randomExamples(count: number, historyItems: number, items: numbe
   }));
 }
 
-async function benchPreset(preset: string, c: TrainBenchConfig, workDir: string): Promise<Figure[]> {
-  const modelConfig = resolveModelConfig({ maxHistory: c.historyItems }, preset);
+async function benchPreset(part: string, c: TrainBenchConfig, workDir: string): Promise<Figure[]> {
+  const benchModel = parseBenchModel(part);
+  const { preset } = benchModel;
+  const name = benchModelName(benchModel);
+  const modelConfig = benchModelConfig(benchModel, { maxHistory: c.historyItems });
   const vocab = new Vocab({ levels: LEVELS, userBuckets: modelConfig.userBuckets });
   const catalog = randomCatalog(c.items, LEVELS);
   const batcher = new Batcher(vocab, catalog, modelConfig.maxHistory, modelConfig.historyTokens);
@@ -66,7 +70,7 @@ async function benchPreset(preset: string, c: TrainBenchConfig, workDir: string)
   let result;
   try {
     result = await train({
-      model, config: trainConfig, examples, batcher, outDir: `${workDir}/train-${preset}`, silent: true,
+      model, config: trainConfig, examples, batcher, outDir: `${workDir}/train-${name}`, silent: true,
       onStep: (_step, loss) => {
         stamps.push(performance.now());
         losses.push(loss);
@@ -83,21 +87,22 @@ async function benchPreset(preset: string, c: TrainBenchConfig, workDir: string)
     runSeconds.push(run.reduce((a, b) => a + b, 0) / c.stepsPerRun);
   }
   const samples = summarize(runSeconds);
-  const srcLen = 1 + c.historyItems * LEVELS.length;
+  const srcLen = encoderTokens(benchModel, c.historyItems, LEVELS.length);
   const tokensPerSeq = srcLen + LEVELS.length;
   const detail = {
-    preset, params, batchSize: c.batchSize, encoderTokens: srcLen, tokensPerSequence: tokensPerSeq,
+    preset, layout: benchModel.layout, params, batchSize: c.batchSize, encoderTokens: srcLen, tokensPerSequence: tokensPerSeq,
     warmupSteps: c.warmup, runs: c.runs, stepsPerRun: c.stepsPerRun, stepSeconds: samples,
     lossFirst: losses[0], lossLast: losses[losses.length - 1], trainerSteps: result.step,
     model: modelConfig,
   };
+  const label = benchModelLabel(benchModel, c.historyItems, LEVELS.length);
   return [
     {
-      key: `train.${preset}.seqPerSec`, label: `train ${preset}, batch ${c.batchSize}`, value: c.batchSize / samples.median,
+      key: `train.${name}.seqPerSec`, label: `train ${label}, batch ${c.batchSize}`, value: c.batchSize / samples.median,
       unit: 'seq/s', higherIsBetter: true, samples, detail,
     },
     {
-      key: `train.${preset}.tokPerSec`, label: `train ${preset}, tokens (${tokensPerSeq}/seq)`, value: (c.batchSize * tokensPerSeq) / samples.median,
+      key: `train.${name}.tokPerSec`, label: `train ${label}, tokens (${tokensPerSeq}/seq)`, value: (c.batchSize * tokensPerSeq) / samples.median,
       unit: 'tok/s', higherIsBetter: true, samples,
     },
   ];
@@ -105,7 +110,7 @@ async function benchPreset(preset: string, c: TrainBenchConfig, workDir: string)
 
 export const trainSuite: Suite = {
   name: 'train',
-  describe: 'training sequences/s and tokens/s, `small` and `tiger`, batch 256, 81-token encoder input, random tokens',
+  describe: 'training sequences/s and tokens/s, `small` and `tiger`, batch 256, per-code (81-token, the reference\'s) and item (21-token) encoder input, random tokens',
   usesBackend: true,
   threadsVariant: true,
   webgpuVariant: true,
@@ -123,17 +128,26 @@ export const trainSuite: Suite = {
     return { figures, notes: variant.reduced ? ['reduced on this backend: first preset only, 1 warm-up step, 1 timed step'] : [] };
   },
   reference(): ReferenceRun[] {
-    return FULL_TRAIN.presets.map((preset) => ({
+    // The reference trains the per-code model only; its figures are also set beside semid's item layout (the
+    // `+item` keys), labelled as a comparison across layouts.
+    const presets = [...new Set(FULL_TRAIN.presets.map((p) => parseBenchModel(p).preset))];
+    return presets.map((preset) => ({
       args: ['--preset', preset, '--bench', 'train', '--batch', String(FULL_TRAIN.batchSize), '--warmup', String(FULL_TRAIN.warmup),
         '--runs', String(FULL_TRAIN.runs), '--steps-per-run', String(FULL_TRAIN.stepsPerRun)],
       figures: (records: ReferenceRecord[]): Figure[] => {
         const r = records.find((x) => x.bench === 'train' && x.preset === preset);
         if (!r) return [];
         const samples = r.step_s as Figure['samples'];
-        return [
-          { key: `train.${preset}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize}`, value: recordNumber(r, 'seq_per_s.median'), unit: 'seq/s', higherIsBetter: true, samples },
-          { key: `train.${preset}.tokPerSec`, label: `train ${preset}, tokens (85/seq)`, value: recordNumber(r, 'tok_per_s.median'), unit: 'tok/s', higherIsBetter: true, samples },
-        ];
+        const seq = recordNumber(r, 'seq_per_s.median');
+        const tok = recordNumber(r, 'tok_per_s.median');
+        return FULL_TRAIN.presets.filter((p) => parseBenchModel(p).preset === preset).flatMap((part) => {
+          const name = benchModelName(parseBenchModel(part));
+          const across = part.includes('+') ? ' (PyTorch: per-code, 81 tokens)' : '';
+          return [
+            { key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize}${across}`, value: seq, unit: 'seq/s', higherIsBetter: true, samples },
+            { key: `train.${name}.tokPerSec`, label: `train ${preset}, tokens (85/seq)${across}`, value: tok, unit: 'tok/s', higherIsBetter: true, samples },
+          ];
+        });
       },
     }));
   },

@@ -53,8 +53,14 @@ describe('semid bench --quick', () => {
       }
     }
     const figures = (name: string) => results.find((r) => r.suite === name)!.variants.flatMap((v) => v.figures ?? []).map((f) => f.key);
-    expect(figures('train')).toEqual(['train.tiny.seqPerSec', 'train.tiny.tokPerSec']);
-    expect(figures('decode')).toEqual(expect.arrayContaining(['decode.tiny.usersPerSec', 'decode.trie.buildSeconds', 'decode.trie.megabytes']));
+    expect(figures('train')).toEqual(['train.tiny.seqPerSec', 'train.tiny.tokPerSec', 'train.tiny+item.seqPerSec', 'train.tiny+item.tokPerSec']);
+    // per-code layout: user + 3 items x 4 codes; item layout: user + 3 items
+    const trainDetail = (key: string) => results.find((r) => r.suite === 'train')!.variants.flatMap((v) => v.figures ?? []).find((f) => f.key === key)!.detail as { encoderTokens: number; layout: string };
+    expect(trainDetail('train.tiny.seqPerSec')).toMatchObject({ encoderTokens: 13, layout: 'codes' });
+    expect(trainDetail('train.tiny+item.seqPerSec')).toMatchObject({ encoderTokens: 4, layout: 'item' });
+    expect(figures('decode')).toEqual(expect.arrayContaining([
+      'decode.tiny.usersPerSec', 'decode.tiny+item.usersPerSec', 'decode.trie.buildSeconds', 'decode.trie.megabytes',
+    ]));
     expect(figures('kmeans')).toContain('kmeans.residual.seconds');
     expect(figures('data')).toEqual(['data.import.seconds', 'data.generate.seconds']);
     expect(figures('embed')).toContain('embed.tfidfSvd.seconds');
