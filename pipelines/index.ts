@@ -33,9 +33,9 @@ export { runPipelineWith, pipelineStages, STAGE_NAMES } from './run.js';
 export type { StageImplementations, StageDirs, StageName, RunPipelineOptions } from './run.js';
 export {
   writeRunReport, collectReportInputs, readTrainingCurve, methodsFromMetrics, renderReportHtml, plotsFor, renderSvg,
-  REPORT_FILE as RUN_REPORT_FILE,
+  REPORT_FILE as RUN_REPORT_FILE, parseValidationCurve, writeRecallCurves, parseCurveRun,
 } from './report/index.js';
-export type { ReportInputs, Plot, TrainingPoint, CodebookLevel, MethodScores } from './report/index.js';
+export type { ReportInputs, Plot, TrainingPoint, CodebookLevel, MethodScores, CurvePoint, CurveRun, CurveRow } from './report/index.js';
 // Training the sequence model (`semid train`).
 export { trainModel } from './train.js';
 export type { TrainModelOptions, TrainModelResult } from './train.js';

@@ -7,6 +7,7 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
+import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
@@ -21,6 +22,7 @@ export const COMMANDS: CommandModule<any, any>[] = [
   evalCommand,
   recommendCommand,
   reportCommand,
+  compareCommand,
   runCommand,
   demoCommand,
   doctorCommand,

@@ -284,6 +284,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = async (record: Record<string, unknown>): Promise<void> => {
     await appendFile(metricsPath, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
   };
+  // Marks where a resumed run picks up, so wall-time curves leave out the time it was stopped.
+  if (state.step > 0) await log({ step: state.step, kind: 'resume' });
   const progress = new Progress({ label: 'train', total: c.steps, unit: 'step', silent: opts.silent });
   progress.update(state.step);
   const t0 = performance.now();

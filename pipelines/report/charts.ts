@@ -111,3 +111,28 @@ export function metricsChart(title: string, methods: MethodScores[], metricNames
     },
   } as TopLevelSpec;
 }
+
+/** One validation point of one training run, for comparing runs. */
+export interface CurvePoint {
+  run: string;
+  /** Training wall time from the run's first logged step, hours. */
+  hours: number;
+  step: number;
+  recall10: number;
+}
+
+/** Validation Recall@10 against training wall time, one line per run. */
+export function recallCurveChart(points: CurvePoint[], title = 'Validation Recall@10 against training time'): TopLevelSpec {
+  const runs = [...new Set(points.map((p) => p.run))];
+  return {
+    ...base(title),
+    data: { values: points },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'hours', type: 'quantitative', title: 'training wall time (hours)' },
+      y: { field: 'recall10', type: 'quantitative', title: 'Recall@10 (validation)' },
+      color: { field: 'run', type: 'nominal', sort: runs, legend: { orient: 'bottom', title: null } },
+      tooltip: [{ field: 'run' }, { field: 'step' }, { field: 'hours', format: '.2f' }, { field: 'recall10', format: '.4f' }],
+    },
+  } as TopLevelSpec;
+}

@@ -8,7 +8,9 @@ import { renderReportHtml, type ReportInputs } from './html.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
-export type { TrainingPoint, CodebookLevel, MethodScores } from './charts.js';
+export type { TrainingPoint, CodebookLevel, MethodScores, CurvePoint } from './charts.js';
+export { parseValidationCurve, writeRecallCurves, parseCurveRun } from './curves.js';
+export type { CurveRun, CurveRow } from './curves.js';
 export { renderSvg } from './render.js';
 
 export const REPORT_FILE = 'report.html';

@@ -1,0 +1,73 @@
+// `semid report curves`: validation Recall@10 of several training runs against wall time, as one SVG chart and a
+// JSON table, from each model directory's JSONL metrics (the trainer's `time` stamps). Wall time counts from the
+// run's first logged step and includes validation; the time a resumed run was stopped is left out (the trainer
+// logs a `resume` row where it picks up).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../tokenizer/index.js';
+import { recallCurveChart, type CurvePoint } from './charts.js';
+import { renderSvg } from './render.js';
+
+export interface CurveRun {
+  label: string;
+  modelDir: string;
+}
+
+export interface CurveRow extends CurvePoint {
+  ndcg10?: number;
+}
+
+/** The validation points of one run's metrics log (JSONL text); `source` names it in errors. */
+export function parseValidationCurve(label: string, text: string, source: string): CurveRow[] {
+  const rows: CurveRow[] = [];
+  let trainedMs = 0;
+  let last: number | null = null;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // a line cut by a kill
+    }
+    const t = Date.parse(String(row.time));
+    if (!Number.isFinite(t)) continue;
+    if (last !== null && t > last && row.kind !== 'resume') trainedMs += t - last;
+    last = t;
+    if (row.kind === 'valid' && typeof row['recall@10'] === 'number') {
+      rows.push({
+        run: label, step: Number(row.step), hours: trainedMs / 3_600_000, recall10: row['recall@10'] as number,
+        ...(typeof row['ndcg@10'] === 'number' ? { ndcg10: row['ndcg@10'] as number } : {}),
+      });
+    }
+  }
+  if (rows.length === 0) throw new Error(`${source}: no validation rows with recall@10 (train with --eval-every N and --valid-users > 0)`);
+  return rows;
+}
+
+/** Reads every run's curve, writes OUT.svg and OUT.json (atomically), returns the rows. */
+export async function writeRecallCurves(runs: CurveRun[], out: string): Promise<CurveRow[]> {
+  if (runs.length === 0) throw new Error('report curves: give at least one --run LABEL=MODELDIR');
+  const rows: CurveRow[] = [];
+  for (const run of runs) {
+    const path = join(run.modelDir, 'metrics.jsonl');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new Error(`--run ${run.label}=${run.modelDir}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    rows.push(...parseValidationCurve(run.label, text, path));
+  }
+  const base = out.replace(/\.(svg|json)$/, '');
+  await writeFileAtomic(`${base}.svg`, await renderSvg(recallCurveChart(rows)));
+  await writeFileAtomic(`${base}.json`, `${JSON.stringify({ runs, points: rows }, null, 2)}\n`);
+  return rows;
+}
+
+/** `LABEL=DIR` -> a run; the label names the line. */
+export function parseCurveRun(spec: string): CurveRun {
+  const at = spec.indexOf('=');
+  if (at <= 0 || at === spec.length - 1) throw new Error(`--run "${spec}": expected LABEL=MODELDIR`);
+  return { label: spec.slice(0, at), modelDir: spec.slice(at + 1) };
+}
