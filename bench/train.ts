@@ -142,10 +142,13 @@ export const trainSuite: Suite = {
         const tok = recordNumber(r, 'tok_per_s.median');
         return FULL_TRAIN.presets.filter((p) => parseBenchModel(p).preset === preset).flatMap((part) => {
           const name = benchModelName(parseBenchModel(part));
-          const across = part.includes('+') ? ' (PyTorch: per-code, 81 tokens)' : '';
+          // Across layouts only sequences/s compare (a sequence is 25 tokens in one, 85 in the other).
+          if (part.includes('+')) {
+            return [{ key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize} (PyTorch: per-code, 81 tokens)`, value: seq, unit: 'seq/s', higherIsBetter: true, samples }];
+          }
           return [
-            { key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize}${across}`, value: seq, unit: 'seq/s', higherIsBetter: true, samples },
-            { key: `train.${name}.tokPerSec`, label: `train ${preset}, tokens (85/seq)${across}`, value: tok, unit: 'tok/s', higherIsBetter: true, samples },
+            { key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize}`, value: seq, unit: 'seq/s', higherIsBetter: true, samples },
+            { key: `train.${name}.tokPerSec`, label: `train ${preset}, tokens (85/seq)`, value: tok, unit: 'tok/s', higherIsBetter: true, samples },
           ];
         });
       },
