@@ -286,7 +286,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   // Marks where a resumed run picks up, so wall-time curves leave out the time it was stopped.
   if (state.step > 0) await log({ step: state.step, kind: 'resume' });
-  const progress = new Progress({ label: 'train', total: c.steps, unit: 'step', silent: opts.silent });
+  const progress = new Progress({ label: 'train', total: c.steps, unit: 'step', silent: opts.silent, initial: state.step });
   progress.update(state.step);
   const t0 = performance.now();
   let sequences = 0;

@@ -14,6 +14,8 @@ export interface ProgressOptions {
   logIntervalS?: number;
   /** Print nothing at all (SEMID_QUIET=1 also silences). */
   silent?: boolean;
+  /** Steps already done before this process started (a resumed run): left out of the rate and ETA. */
+  initial?: number;
 }
 
 export type ProgressFields = Record<string, number | string>;
@@ -93,7 +95,7 @@ export class Progress {
 
   private line(now: number): string {
     const elapsed = (now - this.start) / 1000;
-    const rate = this.done / Math.max(elapsed, 1e-9);
+    const rate = Math.max(0, this.done - (this.options.initial ?? 0)) / Math.max(elapsed, 1e-9);
     const unit = this.options.unit ?? 'step';
     const total = this.options.total;
     const parts = [this.options.label];
