@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../tokenizer/index.js';
 import { recallCurveChart, type CurvePoint } from './charts.js';
+import { jsonlRows } from './jsonl.js';
 import { renderSvg } from './render.js';
 
 export interface CurveRun {
@@ -22,14 +23,7 @@ export function parseValidationCurve(label: string, text: string, source: string
   const rows: CurveRow[] = [];
   let trainedMs = 0;
   let last: number | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a line cut by a kill
-    }
+  for (const row of jsonlRows(text)) {
     const t = Date.parse(String(row.time));
     if (!Number.isFinite(t)) continue;
     if (last !== null && t > last && row.kind !== 'resume') trainedMs += t - last;

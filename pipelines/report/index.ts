@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../tokenizer/index.js';
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
+import { jsonlRows } from './jsonl.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
@@ -38,14 +39,7 @@ export async function readTrainingCurve(path: string): Promise<TrainingPoint[]> 
     return [];
   }
   const points = new Map<number, TrainingPoint>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a line cut by a kill: the rest of the log is still useful
-    }
+  for (const row of jsonlRows(text)) {
     const step = Number(row.step);
     if (!Number.isFinite(step)) continue;
     const point = points.get(step) ?? { step };
