@@ -5,7 +5,7 @@ import { beamSearch, benchmarkBeamSearch, benchmarkTrie, PrefixTrie, randomCatal
 import { createModel, createStepScorer, Vocab } from '../seq2seq/index.js';
 import type { UserContext } from '../seq2seq/index.js';
 import { summarize, timeRepeated } from './measure.js';
-import { benchModelConfig, benchModelLabel, benchModelName, parseBenchModel } from './models.js';
+import { benchModelConfig, benchModelLabel, benchModelName, modelsByPreset, parseBenchModel } from './models.js';
 import { recordNumber } from './reference.js';
 import { randomExamples } from './train.js';
 import type { Figure, ReferenceRecord, ReferenceRun, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
@@ -145,9 +145,7 @@ export const decodeSuite: Suite = {
     return { figures, notes };
   },
   reference(): ReferenceRun[] {
-    // The reference decodes the per-code model only; its figures also stand beside semid's item layout (`+item`).
-    const presets = [...new Set(FULL_DECODE.presets.map((p) => parseBenchModel(p).preset))];
-    return presets.map((preset) => ({
+    return modelsByPreset(FULL_DECODE.presets).map(([preset, models]) => ({
       args: ['--preset', preset, '--bench', 'beam', '--decode', 'kvcache_shared', '--batch', String(FULL_DECODE.batchUsers),
         '--beam', String(FULL_DECODE.beamSize), '--topk', String(FULL_DECODE.topK), '--warmup', String(FULL_DECODE.warmup), '--runs', String(FULL_DECODE.runs)],
       figures: (records: ReferenceRecord[]): Figure[] => {
@@ -155,9 +153,9 @@ export const decodeSuite: Suite = {
         if (rs.length === 0) return [];
         // The reference's best constraint implementation (trie dict or precomputed vectors) is the bar.
         const best = rs.reduce((a, b) => (recordNumber(b, 'users_per_s.median') > recordNumber(a, 'users_per_s.median') ? b : a));
-        return FULL_DECODE.presets.filter((p) => parseBenchModel(p).preset === preset).map((part) => ({
-          key: `decode.${benchModelName(parseBenchModel(part))}.usersPerSec`,
-          label: `beam ${FULL_DECODE.beamSize} top-${FULL_DECODE.topK} ${preset}, ${FULL_DECODE.batchUsers} users/batch${part.includes('+') ? ' (PyTorch: per-code, 81 tokens)' : ''}`,
+        return models.map(({ name, acrossLayouts }) => ({
+          key: `decode.${name}.usersPerSec`,
+          label: `beam ${FULL_DECODE.beamSize} top-${FULL_DECODE.topK} ${preset}, ${FULL_DECODE.batchUsers} users/batch${acrossLayouts ? ' (PyTorch: per-code, 81 tokens)' : ''}`,
           value: recordNumber(best, 'users_per_s.median'), unit: 'users/s', higherIsBetter: true, samples: best.batch_s as Figure['samples'],
           detail: {
             decode: best.decode, constraint: best.constraint,

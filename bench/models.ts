@@ -23,7 +23,7 @@ export function benchModelName(m: BenchModel): string {
 
 /** Human label: the preset and its encoder input. */
 export function benchModelLabel(m: BenchModel, historyItems: number, codes: number): string {
-  return m.layout === 'codes' ? `${m.preset} (per-code, ${1 + historyItems * codes} tokens)` : `${m.preset} (item, ${1 + historyItems} tokens)`;
+  return `${m.preset} (${m.layout === 'codes' ? 'per-code' : 'item'}, ${encoderTokens(m, historyItems, codes)} tokens)`;
 }
 
 export function benchModelConfig(m: BenchModel, overrides: Partial<ModelConfig>): ModelConfig {
@@ -33,4 +33,17 @@ export function benchModelConfig(m: BenchModel, overrides: Partial<ModelConfig>)
 /** Encoder tokens of one sequence under a layout. */
 export function encoderTokens(m: BenchModel, historyItems: number, codes: number): number {
   return 1 + historyItems * (m.layout === 'codes' ? codes : 1);
+}
+
+/**
+ * The reference runs once per preset (its model is always per-code); each of its figures then stands beside every
+ * bench model of that preset. `acrossLayouts` marks the item-layout ones, whose comparison is across layouts.
+ */
+export function modelsByPreset(parts: string[]): [string, { name: string; acrossLayouts: boolean }[]][] {
+  const byPreset = new Map<string, { name: string; acrossLayouts: boolean }[]>();
+  for (const part of parts) {
+    const m = parseBenchModel(part);
+    byPreset.set(m.preset, [...(byPreset.get(m.preset) ?? []), { name: benchModelName(m), acrossLayouts: m.layout !== 'codes' }]);
+  }
+  return [...byPreset.entries()];
 }

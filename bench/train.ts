@@ -5,7 +5,7 @@ import { randomCatalog } from '../decoding/index.js';
 import { Batcher, createModel, resolveTrainConfig, train, Vocab } from '../seq2seq/index.js';
 import type { TrainingExample } from '../seq2seq/index.js';
 import { summarize } from './measure.js';
-import { benchModelConfig, benchModelLabel, benchModelName, encoderTokens, parseBenchModel } from './models.js';
+import { benchModelConfig, benchModelLabel, benchModelName, encoderTokens, modelsByPreset, parseBenchModel } from './models.js';
 import { recordNumber } from './reference.js';
 import type { Figure, ReferenceRecord, ReferenceRun, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
 
@@ -128,10 +128,7 @@ export const trainSuite: Suite = {
     return { figures, notes: variant.reduced ? ['reduced on this backend: first preset only, 1 warm-up step, 1 timed step'] : [] };
   },
   reference(): ReferenceRun[] {
-    // The reference trains the per-code model only; its figures are also set beside semid's item layout (the
-    // `+item` keys), labelled as a comparison across layouts.
-    const presets = [...new Set(FULL_TRAIN.presets.map((p) => parseBenchModel(p).preset))];
-    return presets.map((preset) => ({
+    return modelsByPreset(FULL_TRAIN.presets).map(([preset, models]) => ({
       args: ['--preset', preset, '--bench', 'train', '--batch', String(FULL_TRAIN.batchSize), '--warmup', String(FULL_TRAIN.warmup),
         '--runs', String(FULL_TRAIN.runs), '--steps-per-run', String(FULL_TRAIN.stepsPerRun)],
       figures: (records: ReferenceRecord[]): Figure[] => {
@@ -140,17 +137,13 @@ export const trainSuite: Suite = {
         const samples = r.step_s as Figure['samples'];
         const seq = recordNumber(r, 'seq_per_s.median');
         const tok = recordNumber(r, 'tok_per_s.median');
-        return FULL_TRAIN.presets.filter((p) => parseBenchModel(p).preset === preset).flatMap((part) => {
-          const name = benchModelName(parseBenchModel(part));
+        return models.flatMap(({ name, acrossLayouts }) => acrossLayouts
           // Across layouts only sequences/s compare (a sequence is 25 tokens in one, 85 in the other).
-          if (part.includes('+')) {
-            return [{ key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize} (PyTorch: per-code, 81 tokens)`, value: seq, unit: 'seq/s', higherIsBetter: true, samples }];
-          }
-          return [
+          ? [{ key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize} (PyTorch: per-code, 81 tokens)`, value: seq, unit: 'seq/s', higherIsBetter: true, samples }]
+          : [
             { key: `train.${name}.seqPerSec`, label: `train ${preset}, batch ${FULL_TRAIN.batchSize}`, value: seq, unit: 'seq/s', higherIsBetter: true, samples },
             { key: `train.${name}.tokPerSec`, label: `train ${preset}, tokens (85/seq)`, value: tok, unit: 'tok/s', higherIsBetter: true, samples },
-          ];
-        });
+          ]);
       },
     }));
   },
