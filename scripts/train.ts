@@ -5,7 +5,7 @@ import { trainModel } from '../pipelines/index.js';
 
 /** CLI flag (yargs camel-case) -> config field. */
 const FIELDS: Record<string, string> = {
-  steps: 'steps', batchSize: 'batchSize', lr: 'lr', warmupSteps: 'warmupSteps', weightDecay: 'weightDecay', clipNorm: 'clipNorm',
+  steps: 'steps', batchSize: 'batchSize', lr: 'lr', warmupSteps: 'warmupSteps', schedule: 'schedule', weightDecay: 'weightDecay', clipNorm: 'clipNorm',
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
@@ -25,7 +25,8 @@ export const trainCommand: CommandModule = {
     .option('steps', { type: 'number', describe: 'optimiser steps' })
     .option('batch-size', { type: 'number', describe: 'sequences per step' })
     .option('lr', { type: 'number', describe: 'peak learning rate' })
-    .option('warmup-steps', { type: 'number', describe: 'linear warm-up steps, then 1/sqrt decay' })
+    .option('warmup-steps', { type: 'number', describe: 'linear warm-up steps, then --schedule' })
+    .option('schedule', { type: 'string', choices: ['rsqrt', 'cosine'], describe: 'after warm-up: 1/sqrt(step) (TIGER), or a cosine to 0 at --steps' })
     .option('weight-decay', { type: 'number', describe: 'AdamW decoupled weight decay' })
     .option('clip-norm', { type: 'number', describe: 'gradient clipping by global norm (0 = off)' })
     .option('eval-every', { type: 'number', describe: 'validate every N steps (0 = never)' })

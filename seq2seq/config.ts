@@ -4,6 +4,8 @@
 export type Architecture = 'encdec' | 'decoder';
 /** How a history item enters the encoder: one token per code (TIGER), or one token per item (sum of its code embeddings). */
 export type HistoryTokens = 'codes' | 'item';
+/** Learning rate after warm-up: `rsqrt` peak * sqrt(warmup / step) (TIGER, no horizon); `cosine` half a cosine from the peak to 0 at `steps`. */
+export type LrSchedule = 'rsqrt' | 'cosine';
 
 export interface ModelConfig {
   /** `encdec`: T5-style encoder-decoder (TIGER). `decoder`: one causal stack over history then target (RecGPT). */
@@ -32,9 +34,10 @@ export interface TrainConfig {
   batchSize: number;
   /** Total optimiser steps. */
   steps: number;
-  /** Peak learning rate, reached after `warmupSteps`, then decayed as 1/sqrt(step). */
+  /** Peak learning rate, reached after `warmupSteps`, then decayed by `schedule`. */
   lr: number;
   warmupSteps: number;
+  schedule: LrSchedule;
   weightDecay: number;
   beta1: number;
   beta2: number;
@@ -75,6 +78,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   steps: 3000,
   lr: 0.003,
   warmupSteps: 300,
+  schedule: 'rsqrt',
   weightDecay: 0.01,
   beta1: 0.9,
   beta2: 0.999,
@@ -181,6 +185,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
     steps: int('steps', c.steps, 1),
     lr: num('lr', c.lr, 0, 10),
     warmupSteps: int('warmupSteps', c.warmupSteps, 0),
+    schedule: oneOf('schedule', c.schedule, ['rsqrt', 'cosine'] as const),
     weightDecay: num('weightDecay', c.weightDecay, 0, 1),
     beta1: num('beta1', c.beta1, 0, 1, false),
     beta2: num('beta2', c.beta2, 0, 1, false),

@@ -7,7 +7,7 @@ export type { WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, Vulka
 export {
   DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, PRESETS, presetNames, getPreset, resolveModelConfig, resolveTrainConfig, splitOverrides,
 } from './config.js';
-export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens } from './config.js';
+export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens, LrSchedule } from './config.js';
 export { Vocab, PAD, BOS, EOS, hashUser } from './vocab.js';
 export type { VocabLayout } from './vocab.js';
 export { Batcher, DataOrder } from './batches.js';

@@ -49,9 +49,16 @@ export interface TrainResult {
   tokensPerSecond: number;
 }
 
-/** Warm-up to the peak, then peak * sqrt(warmup / step) (TIGER: 0.01 for 10k steps). `step` counts from 1. */
-export function learningRate(step: number, c: Pick<TrainConfig, 'lr' | 'warmupSteps'>): number {
+/**
+ * Linear warm-up to the peak, then `rsqrt`: peak * sqrt(warmup / step) (TIGER: 0.01 for 10k steps), or `cosine`:
+ * half a cosine from the peak to 0 at `steps` (a fixed budget ends annealed). `step` counts from 1.
+ */
+export function learningRate(step: number, c: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'schedule' | 'steps'>): number {
   if (c.warmupSteps > 0 && step <= c.warmupSteps) return (c.lr * step) / c.warmupSteps;
+  if (c.schedule === 'cosine') {
+    const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps));
+    return c.lr * 0.5 * (1 + Math.cos(Math.PI * progress));
+  }
   return c.lr * Math.sqrt(Math.max(c.warmupSteps, 1) / step);
 }
 

@@ -68,10 +68,21 @@ describe('vocabulary and config', () => {
   });
 
   test('learning rate warms up linearly then decays as 1/sqrt(step)', () => {
-    const c = { lr: 0.01, warmupSteps: 100 };
+    const c = { lr: 0.01, warmupSteps: 100, schedule: 'rsqrt' as const, steps: 1000 };
     expect(learningRate(50, c)).toBeCloseTo(0.005);
     expect(learningRate(100, c)).toBeCloseTo(0.01);
     expect(learningRate(400, c)).toBeCloseTo(0.005);
+  });
+
+  test('cosine schedule: same warm-up, half the peak midway, 0 at the last step', () => {
+    const c = { lr: 0.01, warmupSteps: 100, schedule: 'cosine' as const, steps: 1100 };
+    expect(learningRate(50, c)).toBeCloseTo(0.005);
+    expect(learningRate(100, c)).toBeCloseTo(0.01);
+    expect(learningRate(600, c)).toBeCloseTo(0.005);
+    expect(learningRate(1100, c)).toBeCloseTo(0);
+    for (let s = 101; s < 1100; s += 37) expect(learningRate(s + 1, c)).toBeLessThan(learningRate(s, c));
+    expect(resolveTrainConfig({ schedule: 'cosine' }).schedule).toBe('cosine');
+    expect(() => resolveTrainConfig({ schedule: 'step' as never })).toThrow(/`schedule` must be one of rsqrt, cosine, got "step"/);
   });
 
   test('T5 relative buckets match the reference formula on known cases', () => {
