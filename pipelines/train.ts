@@ -1,6 +1,7 @@
 // `semid train`: data set + item codes -> leave-one-out examples -> a trained sequence model in MODELDIR
 // (model.json + weights.bin, config.json, vocab.json, metrics.jsonl, checkpoints/). Validation is
 // Recall@K / NDCG@K of beam search on a sample of validation users, through evaluateModel.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
@@ -46,13 +47,48 @@ export interface TrainModelResult extends TrainResult {
   popularity?: Record<string, number>;
 }
 
+/** The model and trainer configs a run in MODELDIR was started with (its config.json), or null when it has none. */
+async function savedRunConfig(out: string): Promise<{ model: ModelConfig; train: TrainConfig } | null> {
+  const path = join(out, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const saved = JSON.parse(text) as { model?: ModelConfig; train?: TrainConfig };
+    if (!saved.model || !saved.train) throw new Error('no "model" and "train" sections');
+    return { model: resolveModelConfig(saved.model), train: resolveTrainConfig(saved.train) };
+  } catch (err) {
+    throw new Error(`--resume: ${path} is not a semid training config (${(err as Error).message})`);
+  }
+}
+
+/** `field old -> new` for each field whose value differs. */
+function changedFields(before: object, after: object): string[] {
+  const b = before as Record<string, unknown>;
+  return Object.entries(after).filter(([k, v]) => JSON.stringify(b[k]) !== JSON.stringify(v)).map(([k, v]) => `${k} ${JSON.stringify(b[k])} -> ${JSON.stringify(v)}`);
+}
+
 export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult> {
-  const flat = splitOverrides(opts.overrides ?? {});
-  const modelConfig = resolveModelConfig({ ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model }, opts.preset);
-  const trainConfig = resolveTrainConfig({ ...(opts.train ?? {}), ...flat.train }, opts.preset);
   const log = (m: string): void => {
     if (!opts.silent) process.stderr.write(`${m}\n`);
   };
+  const flat = splitOverrides(opts.overrides ?? {});
+  const modelFields = { ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model };
+  const trainFields = { ...(opts.train ?? {}), ...flat.train };
+  // A resumed run continues with the config it was started with (not today's preset defaults); fields given
+  // explicitly win, and are reported. The model's shape cannot change under its checkpoint.
+  const saved = opts.resume ? await savedRunConfig(opts.out) : null;
+  const modelConfig = saved ? resolveModelConfig({ ...saved.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
+  const trainConfig = saved ? resolveTrainConfig({ ...saved.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
+  if (saved) {
+    const modelChanges = changedFields(saved.model, modelConfig);
+    if (modelChanges.length > 0) throw new Error(`--resume: ${opts.out} was trained with another model config (${modelChanges.join(', ')}); drop those fields or train into a new directory`);
+    const trainChanges = changedFields(saved.train, trainConfig);
+    if (trainChanges.length > 0) log(`train: resuming with changed trainer fields: ${trainChanges.join(', ')}`);
+  }
 
   const dataset = await readDataset(opts.data);
   const itemCodes = await readItemCodes(opts.tokenizer);
