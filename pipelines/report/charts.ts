@@ -131,7 +131,8 @@ export function recallCurveChart(points: CurvePoint[], title = 'Validation Recal
     encoding: {
       x: { field: 'hours', type: 'quantitative', title: 'training wall time (hours)' },
       y: { field: 'recall10', type: 'quantitative', title: 'Recall@10 (validation)' },
-      color: { field: 'run', type: 'nominal', sort: runs, legend: { orient: 'bottom', title: null } },
+      // Run labels are descriptive ("small, cosine to 10k steps"): one per row, never cut.
+      color: { field: 'run', type: 'nominal', sort: runs, legend: { orient: 'bottom', title: null, direction: 'vertical', labelLimit: 0 } },
       tooltip: [{ field: 'run' }, { field: 'step' }, { field: 'hours', format: '.2f' }, { field: 'recall10', format: '.4f' }],
     },
   } as TopLevelSpec;
