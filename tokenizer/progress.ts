@@ -16,6 +16,8 @@ export interface ProgressOptions {
   silent?: boolean;
   /** Steps already done before this process started (a resumed run): left out of the rate and ETA. */
   initial?: number;
+  /** Clock in milliseconds (default `performance.now`); tests pass a fake one. */
+  now?: () => number;
 }
 
 export type ProgressFields = Record<string, number | string>;
@@ -36,7 +38,8 @@ function formatFields(fields: ProgressFields): string {
 }
 
 export class Progress {
-  private readonly start = performance.now();
+  private readonly now: () => number;
+  private readonly start: number;
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private readonly silent: boolean;
@@ -47,6 +50,8 @@ export class Progress {
   private fields: ProgressFields = {};
 
   constructor(private readonly options: ProgressOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.start = this.now();
     this.stream = options.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY) && !process.env.CI;
     this.silent = Boolean(options.silent) || process.env.SEMID_QUIET === '1';
@@ -59,7 +64,7 @@ export class Progress {
     this.done = done;
     if (fields) this.fields = { ...this.fields, ...fields };
     if (this.silent) return;
-    const now = performance.now();
+    const now = this.now();
     if (this.tty) {
       if (now - this.lastDraw < 100 && done !== this.options.total) return;
       this.lastDraw = now;
@@ -78,7 +83,7 @@ export class Progress {
   /** Ends the bar with a final summary line; returns elapsed seconds. */
   finish(fields?: ProgressFields): number {
     if (fields) this.fields = { ...this.fields, ...fields };
-    const now = performance.now();
+    const now = this.now();
     const elapsed = (now - this.start) / 1000;
     if (!this.silent) {
       const text = `${this.options.label}: done ${this.done}${this.options.unit ? ` ${this.options.unit}s` : ''} in ${formatDuration(elapsed)}${Object.keys(this.fields).length ? `  ${formatFields(this.fields)}` : ''}`;
