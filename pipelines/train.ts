@@ -1,7 +1,6 @@
 // `semid train`: data set + item codes -> leave-one-out examples -> a trained sequence model in MODELDIR
 // (model.json + weights.bin, config.json, vocab.json, metrics.jsonl, checkpoints/). Validation is
 // Recall@K / NDCG@K of beam search on a sample of validation users, through evaluateModel.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
@@ -13,6 +12,7 @@ import { leaveOneOut, readDataset } from './data/index.js';
 import { evaluateModel, evenSample, popularityRanks, trainingPopularity } from './evaluate.js';
 import { metricsFromRanks } from './metrics.js';
 import { readItemCodes } from './tokenize.js';
+import { readJsonIfPresent } from './readJson.js';
 
 export interface TrainModelOptions {
   /** Data set directory. */
@@ -50,14 +50,9 @@ export interface TrainModelResult extends TrainResult {
 /** The model and trainer configs a run in MODELDIR was started with (its config.json), or null when it has none. */
 async function savedRunConfig(out: string): Promise<{ model: ModelConfig; train: TrainConfig } | null> {
   const path = join(out, 'config.json');
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const saved = JSON.parse(text) as { model?: ModelConfig; train?: TrainConfig };
+    const saved = await readJsonIfPresent<{ model?: ModelConfig; train?: TrainConfig }>(path);
+    if (saved === null) return null;
     if (!saved.model || !saved.train) throw new Error('no "model" and "train" sections');
     return { model: resolveModelConfig(saved.model), train: resolveTrainConfig(saved.train) };
   } catch (err) {

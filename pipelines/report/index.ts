@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../tokenizer/index.js';
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
 import { jsonlRows } from './jsonl.js';
+import { readJsonIfPresent } from '../readJson.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
@@ -15,20 +16,6 @@ export type { CurveRun, CurveRow } from './curves.js';
 export { renderSvg } from './render.js';
 
 export const REPORT_FILE = 'report.html';
-
-async function readJson<T>(path: string): Promise<T | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-}
 
 /** The trainer's JSONL log: a point per logged step, loss and (when validation ran) Recall@10. */
 export async function readTrainingCurve(path: string): Promise<TrainingPoint[]> {
@@ -77,14 +64,14 @@ interface TokenizerReportJson {
 
 /** Everything the report shows, read from a run directory (missing parts are left out). */
 export async function collectReportInputs(runDir: string): Promise<ReportInputs> {
-  const config = await readJson<Record<string, unknown>>(join(runDir, 'config.json'));
+  const config = await readJsonIfPresent<Record<string, unknown>>(join(runDir, 'config.json'));
   if (!config) throw new Error(`${runDir}: not a semid run directory (no config.json); make one with semid run or semid demo`);
-  const run = await readJson<{ stages?: { name: string; status: string; seconds: number }[] }>(join(runDir, 'run.json'));
-  const manifest = await readJson<{ users?: number; items?: number; interactions?: number }>(join(runDir, 'data', 'manifest.json'));
-  const tokenizer = await readJson<TokenizerReportJson>(join(runDir, 'tokenize', 'report.json'));
-  const buckets = await readJson<Record<string, number>>(join(runDir, 'tokenize', 'buckets.json'));
-  const metrics = await readJson<Record<string, unknown>>(join(runDir, 'eval', 'metrics.json'));
-  const sample = await readJson<ReportInputs['recommendations']>(join(runDir, 'recommend', 'sample.json'));
+  const run = await readJsonIfPresent<{ stages?: { name: string; status: string; seconds: number }[] }>(join(runDir, 'run.json'));
+  const manifest = await readJsonIfPresent<{ users?: number; items?: number; interactions?: number }>(join(runDir, 'data', 'manifest.json'));
+  const tokenizer = await readJsonIfPresent<TokenizerReportJson>(join(runDir, 'tokenize', 'report.json'));
+  const buckets = await readJsonIfPresent<Record<string, number>>(join(runDir, 'tokenize', 'buckets.json'));
+  const metrics = await readJsonIfPresent<Record<string, unknown>>(join(runDir, 'eval', 'metrics.json'));
+  const sample = await readJsonIfPresent<ReportInputs['recommendations']>(join(runDir, 'recommend', 'sample.json'));
   const report = (config.report ?? {}) as { dataset?: string; published?: MethodScores[] };
   const train = (config.train ?? {}) as { preset?: string; arch?: string };
   const tokenize = (config.tokenize ?? {}) as { method?: string; levels?: number; codebookSize?: number };
