@@ -1,6 +1,7 @@
 // Public surface of tokenizer/: the lowest layer (item tokenizers, plus the file and progress utilities every layer uses).
 export type { EmbeddingMatrix, SemanticIds } from './types.js';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomicWrite.js';
+export { readJsonIfPresent } from './state.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions, ProgressFields } from './progress.js';
 export type { FitOptions, FitReport, LevelReport, TrainingPoint, ItemTokenizer, TokenizerFactory } from './types.js';

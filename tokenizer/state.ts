@@ -38,6 +38,14 @@ export function saveJson(dir: string, name: string, value: unknown): Promise<voi
   return writeJsonAtomic(join(dir, name), value);
 }
 
+function parseJson<T>(text: string, path: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
 export async function loadJson<T>(dir: string, name: string): Promise<T> {
   const path = join(dir, name);
   let text: string;
@@ -46,11 +54,18 @@ export async function loadJson<T>(dir: string, name: string): Promise<T> {
   } catch (err) {
     throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  return parseJson<T>(text, path);
+}
+
+/** An optional JSON file: null when it cannot be read, an error naming the path when it is not JSON. */
+export async function readJsonIfPresent<T>(path: string): Promise<T | null> {
+  let text: string;
   try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${path}: invalid JSON (${(err as Error).message})`);
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
   }
+  return parseJson<T>(text, path);
 }
 
 /** Validation helpers for resolveX(): errors name the field and the value. */

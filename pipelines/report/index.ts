@@ -2,11 +2,10 @@
 // tokenizer report, metrics, sample recommendations) and writes RUN/report.html.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../tokenizer/index.js';
+import { readJsonIfPresent, writeFileAtomic } from '../../tokenizer/index.js';
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
 import { jsonlRows } from './jsonl.js';
-import { readJsonIfPresent } from '../readJson.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
