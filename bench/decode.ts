@@ -2,7 +2,7 @@
 // batch over a random 12,101-item catalog, `small` and `tiger`; the search's own overhead with a toy
 // scorer; and the prefix trie's build time and memory for 1,000,000 random 4-code IDs.
 import { beamSearch, benchmarkBeamSearch, benchmarkTrie, PrefixTrie, randomCatalog } from '../decoding/index.js';
-import { createModel, createStepScorer, Vocab } from '../seq2seq/index.js';
+import { createModel, Vocab } from '../seq2seq/index.js';
 import type { UserContext } from '../seq2seq/index.js';
 import { summarize, timeRepeated } from './measure.js';
 import { benchModelConfig, benchModelLabel, benchModelName, modelsByPreset, parseBenchModel } from './models.js';
@@ -48,7 +48,9 @@ async function benchPreset(part: string, c: DecodeBenchConfig): Promise<Figure> 
   const trie = PrefixTrie.build(catalog);
   const model = createModel(modelConfig, vocab);
   try {
-    const scorer = createStepScorer(model, catalog);
+    const scored = model.scorer(catalog);
+    if (scored.kind !== 'beam') throw new Error(`bench decode: ${part} ranks the catalog exactly; it has no beam search to time`);
+    const scorer = scored.step;
     const contexts: UserContext[] = randomExamples(c.batchUsers, c.historyItems, c.items, 22_363, 2)
       .map(({ user, history }) => ({ user, history }));
     let scorerMs = 0;

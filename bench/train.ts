@@ -2,7 +2,7 @@
 // trainer users run, on random tokens shaped like the PyTorch reference's: batch 256, 20 history items x 4
 // codes + a user token = 81 encoder tokens, 4 target codes, a 12,101-item catalog of 4 x 256 codes.
 import { randomCatalog } from '../decoding/index.js';
-import { Batcher, createModel, resolveTrainConfig, train, Vocab } from '../seq2seq/index.js';
+import { createModel, resolveTrainConfig, train, Vocab } from '../seq2seq/index.js';
 import type { TrainingExample } from '../seq2seq/index.js';
 import { summarize } from './measure.js';
 import { benchModelConfig, benchModelLabel, benchModelName, encoderTokens, modelsByPreset, parseBenchModel } from './models.js';
@@ -54,7 +54,6 @@ async function benchPreset(part: string, c: TrainBenchConfig, workDir: string): 
   const modelConfig = benchModelConfig(benchModel, { maxHistory: c.historyItems });
   const vocab = new Vocab({ levels: LEVELS, userBuckets: modelConfig.userBuckets });
   const catalog = randomCatalog(c.items, LEVELS);
-  const batcher = new Batcher(vocab, catalog, modelConfig.maxHistory, modelConfig.historyTokens);
   // Four batches' worth of examples (as the reference cycles 4 batches): every batch is full.
   const examples = randomExamples(4 * c.batchSize, c.historyItems, c.items, c.users);
   const steps = c.warmup + c.runs * c.stepsPerRun;
@@ -62,6 +61,7 @@ async function benchPreset(part: string, c: TrainBenchConfig, workDir: string): 
     batchSize: c.batchSize, steps, lr: 1e-3, warmupSteps: 0, evalEvery: 0, checkpointEvery: steps + 1, seed: 0,
   }, preset);
   const model = createModel(modelConfig, vocab);
+  const data = model.trainingSet({ sequences: [], examples: () => examples, itemCodes: catalog });
   let params = 0;
   for (const [, v] of model.params.vars) params += v.size;
   const stamps: number[] = [];
@@ -70,7 +70,7 @@ async function benchPreset(part: string, c: TrainBenchConfig, workDir: string): 
   let result;
   try {
     result = await train({
-      model, config: trainConfig, examples, batcher, outDir: `${workDir}/train-${name}`, silent: true,
+      model, config: trainConfig, data, outDir: `${workDir}/train-${name}`, silent: true,
       onStep: (_step, loss) => {
         stamps.push(performance.now());
         losses.push(loss);

@@ -2,20 +2,32 @@
 // the leave-one-out protocol (TIGER / S3-Rec), plus the baselines a reader needs to judge the figure:
 // popularity (training interactions) and dense retrieval (mean of recent item embeddings, HNSW cosine).
 import {
-  beamMissRate, beamSearch, exactScores, PrefixTrie, topItems, type BeamSearchStats, type InvalidIdFallback, type StepScorer,
+  beamMissRate, beamSearch, exactScores, PrefixTrie, rankCatalog, topItems, type BeamSearchStats, type CatalogScorer, type Candidate,
+  type InvalidIdFallback, type StepScorer,
 } from '../decoding/index.js';
 import { Progress, type EmbeddingMatrix, type ItemTokenizer, type SemanticIds } from '../tokenizer/index.js';
 import type { Example, Sequences } from './data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from './metrics.js';
 
-/** What the model's scorer gets per user: the dense user id and its history (dense item ids, oldest first). */
-export interface UserContext {
-  user: number;
-  history: Int32Array;
+import type { ModelScorer, UserContext } from '../seq2seq/index.js';
+
+export type { UserContext };
+
+/** A model as evaluation sees it: beam search through a StepScorer, or exact scores of the whole catalog. */
+export type Ranker = StepScorer<UserContext> | CatalogScorer<UserContext>;
+
+export function isCatalogScorer(r: Ranker): r is CatalogScorer<UserContext> {
+  return typeof (r as CatalogScorer<UserContext>).scoreCatalog === 'function';
+}
+
+/** The ranker of a model's scorer (seq2seq's createScorer). */
+export function rankerOf(s: ModelScorer): Ranker {
+  return s.kind === 'catalog' ? s.catalog : s.step;
 }
 
 export interface RankOptions {
-  scorer: StepScorer<UserContext>;
+  scorer: Ranker;
+  /** The catalog trie (beam search; unused by exact catalog scorers). */
   trie: PrefixTrie;
   examples: readonly Example[];
   /** Items recommended per user (the largest K). */
@@ -54,13 +66,7 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
   for (let first = 0; first < examples.length; first += batchSize) {
     const batch = examples.slice(first, first + batchSize);
     const contexts = batch.map((e) => ({ user: e.user, history: e.history }));
-    const { candidates, stats } = await beamSearch(options.scorer, options.trie, contexts, {
-      beamSize: options.beamSize,
-      topK: options.topK,
-      excludeHistory: options.excludeHistory ?? false,
-      constrained: options.constrained ?? true,
-      fallback: options.fallback,
-    });
+    const { candidates, stats } = await recommendBatch(options, contexts);
     batch.forEach((e, i) => {
       const items = Int32Array.from(candidates[i], (c) => c.item);
       recommended.push(items);
@@ -81,8 +87,29 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
   return { ranks, recommended, stats: total, usersPerSecond: examples.length / Math.max(seconds, 1e-9) };
 }
 
+/** One batch of users through the ranker: beam search, or the exact top-K of the whole catalog. */
+export async function recommendBatch(
+  options: Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 'excludeHistory' | 'constrained' | 'fallback'>, contexts: UserContext[],
+): Promise<{ candidates: Candidate[][]; stats: BeamSearchStats }> {
+  const { scorer } = options;
+  if (isCatalogScorer(scorer)) {
+    if (options.constrained === false) throw new Error('unconstrained search needs a beam-search model: this model ranks the whole catalog exactly (no invalid IDs)');
+    const t0 = performance.now();
+    const candidates = await rankCatalog(scorer, contexts, { topK: options.topK, excludeHistory: options.excludeHistory ?? false, idsOf: (item) => options.trie.prefixOf(options.trie.depth, options.trie.itemLeaf[item]) });
+    const ms = performance.now() - t0;
+    return { candidates, stats: { users: contexts.length, generated: 0, invalid: 0, invalidRate: 0, fallbackMapped: 0, scorerMs: ms, searchMs: 0 } };
+  }
+  return beamSearch(scorer, options.trie, contexts, {
+    beamSize: options.beamSize,
+    topK: options.topK,
+    excludeHistory: options.excludeHistory ?? false,
+    constrained: options.constrained ?? true,
+    fallback: options.fallback,
+  });
+}
+
 export interface EvaluateModelOptions {
-  scorer: StepScorer<UserContext>;
+  scorer: Ranker;
   itemCodes: SemanticIds;
   examples: readonly Example[];
   ks: readonly number[];
@@ -102,7 +129,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Metr
   const ks = [...options.ks].sort((a, b) => a - b);
   if (ks.length === 0) throw new Error('`ks` needs at least one cutoff, got []');
   const topK = ks[ks.length - 1];
-  if (topK > options.beamSize) throw new Error(`the largest K (${topK}) must be <= the beam size (${options.beamSize}): beam search returns one item per beam`);
+  checkTopK(options.scorer, topK, options.beamSize);
   const trie = options.trie ?? PrefixTrie.build(options.itemCodes);
   const result = await rankWithModel({
     scorer: options.scorer,
@@ -115,6 +142,11 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Metr
     progress: options.progress ?? false,
   });
   return { ...metricsFromRanks(result.ranks, ks), usersPerSecond: result.usersPerSecond, invalidRate: result.stats.invalidRate };
+}
+
+/** Beam search returns one item per beam: the largest K must fit the beam (exact catalog ranking has no beam). */
+export function checkTopK(scorer: Ranker, topK: number, beamSize: number): void {
+  if (!isCatalogScorer(scorer) && topK > beamSize) throw new Error(`the largest K (${topK}) must be <= the beam size (${beamSize}): beam search returns one item per beam`);
 }
 
 // ---------------------------------------------------------------------------------------------- baselines
@@ -337,15 +369,14 @@ export function evenSample(total: number, count: number | undefined): number[] {
 
 /** `semid eval`: the model, popularity and dense baselines on one split, written to `out` as JSON. */
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
-  const { readDataset, readEmbeddings, leaveOneOut, DEFAULT_MAX_HISTORY } = await import('./data/index.js');
+  const { readDataset, readEmbeddings, leaveOneOut } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
   const { writeJsonAtomic } = await import('../tokenizer/index.js');
-  const { initBackend, loadModel, createStepScorer } = await import('../seq2seq/index.js');
+  const { initBackend, loadModel, createScorer } = await import('../seq2seq/index.js');
   if (options.split !== 'valid' && options.split !== 'test') throw new Error(`--split must be valid or test, got "${String(options.split)}"`);
   const ks = [...(options.ks ?? [5, 10, 20])].sort((a, b) => a - b);
   const beamSize = options.beamSize ?? 20;
   const topK = ks[ks.length - 1];
-  if (topK > beamSize) throw new Error(`the largest --k (${topK}) must be <= --beam (${beamSize}): beam search returns one item per beam`);
   const log = (m: string): void => {
     if (options.progress !== false) process.stderr.write(`${m}\n`);
   };
@@ -355,14 +386,15 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
   const items = dataset.items.keys.length;
   const codeRows = itemCodes.codes.length / itemCodes.levels.length;
   if (codeRows !== items) throw new Error(`${options.tokenizer} has codes for ${codeRows} items but the data set ${options.data} has ${items} items`);
-  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? DEFAULT_MAX_HISTORY });
+  await initBackend({ quiet: options.progress === false });
+  const model = await loadModel(options.model);
+  // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
+  const scorer = rankerOf(createScorer(model, itemCodes, { maxHistory: options.maxHistory }));
+  checkTopK(scorer, topK, beamSize);
+  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? model.config.maxHistory });
   const examples = evenSample(all.length, options.users).map((i) => all[i]);
   if (examples.length === 0) throw new Error(`${options.data}: no ${options.split} examples (every user is too short)`);
   const trie = PrefixTrie.build(itemCodes);
-
-  await initBackend({ quiet: options.progress === false });
-  const model = await loadModel(options.model);
-  const scorer = createStepScorer(model, itemCodes);
   let fallback: InvalidIdFallback | undefined;
   if (options.fallback) {
     if (!options.unconstrained) throw new Error('--fallback needs --unconstrained (constrained search never generates an invalid ID)');
@@ -400,7 +432,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
   });
 
   let beamMiss: BeamMissReport | null = null;
-  if (options.exactSample && options.exactSample > 0) {
+  if (options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer)) {
     const sample = evenSample(examples.length, options.exactSample);
     beamMiss = await beamMissRates({
       scorer, trie, ks, excludeHistory: options.excludeHistory, progress: options.progress,

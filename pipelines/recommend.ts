@@ -4,13 +4,13 @@
 // exist, and never leaves a partial file that looks complete. Users whose input has unknown items or an
 // empty history are counted and listed (sample keys) in the sidecar, never silently dropped.
 import { access, readFile } from 'node:fs/promises';
-import { beamSearch, PrefixTrie, type StepScorer } from '../decoding/index.js';
+import { PrefixTrie } from '../decoding/index.js';
 import { Progress, writeJsonAtomic, type SemanticIds } from '../tokenizer/index.js';
 import {
   float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8Vector,
-  writeParquetTable, DEFAULT_MAX_HISTORY, type Dataset,
+  writeParquetTable, type Dataset,
 } from './data/index.js';
-import type { UserContext } from './evaluate.js';
+import { checkTopK, rankerOf, recommendBatch, type Ranker } from './evaluate.js';
 
 /** One user to recommend for: its key and history (dense item ids, oldest first). */
 export interface RecommendRequest {
@@ -62,7 +62,7 @@ export function requestIssues(requests: readonly RecommendRequest[]): RequestIss
 export function resolveRequests(
   dataset: Pick<Dataset, 'items' | 'sequences'>,
   input: { userKeys: string[]; histories: string[][] | null } | null,
-  maxHistory = DEFAULT_MAX_HISTORY,
+  maxHistory: number,
 ): RecommendRequest[] {
   const tail = (h: Int32Array): Int32Array => h.slice(Math.max(0, h.length - maxHistory));
   if (!input) {
@@ -119,7 +119,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export interface WriteRecommendationsOptions {
-  scorer: StepScorer<UserContext>;
+  scorer: Ranker;
   itemCodes: SemanticIds;
   itemKeys: readonly string[];
   requests: readonly RecommendRequest[];
@@ -188,7 +188,7 @@ export async function writeRecommendations(options: WriteRecommendationsOptions)
     let invalid = 0;
     for (let first = 0; first < served.length; first += batchSize) {
       const batch = served.slice(first, first + batchSize);
-      const { candidates, stats } = await beamSearch(options.scorer, trie, batch.map((r) => ({ user: r.user, history: r.history })), { topK, beamSize, excludeHistory });
+      const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history })));
       invalid += stats.invalid;
       batch.forEach((r, i) => {
         candidates[i].forEach((c, k) => {
@@ -248,20 +248,21 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   const { readDataset } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
-  const { initBackend, loadModel, createStepScorer } = await import('../seq2seq/index.js');
+  const { initBackend, loadModel, createScorer } = await import('../seq2seq/index.js');
   const dataset = await readDataset(options.data);
   const itemCodes = await readItemCodes(options.tokenizer);
   const input = options.input ? await readRequestTable(options.input) : null;
-  const requests = resolveRequests(dataset, input, options.maxHistory ?? DEFAULT_MAX_HISTORY);
+  await initBackend({ quiet: options.progress === false });
+  const model = await loadModel(options.model);
+  // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
+  const scorer = rankerOf(createScorer(model, itemCodes, { maxHistory: options.maxHistory }));
+  const requests = resolveRequests(dataset, input, options.maxHistory ?? model.config.maxHistory);
   const issues = requestIssues(requests);
   const log = (m: string): void => {
     if (options.progress !== false) process.stderr.write(`${m}\n`);
   };
   if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
   if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
-  await initBackend({ quiet: options.progress === false });
-  const model = await loadModel(options.model);
-  const scorer = createStepScorer(model, itemCodes);
   const shards = await writeRecommendations({
     scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
     topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,

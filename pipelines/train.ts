@@ -4,12 +4,12 @@
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
-  type ModelConfig, type TrainConfig, type TrainResult,
+  createModel, createScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  type ModelConfig, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/index.js';
-import { leaveOneOut, readDataset } from './data/index.js';
-import { evaluateModel, evenSample, popularityRanks, trainingPopularity } from './evaluate.js';
+import { leaveOneOut, readDataset, trainingSequences } from './data/index.js';
+import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate.js';
 import { metricsFromRanks } from './metrics.js';
 import { readItemCodes } from './tokenize.js';
 
@@ -21,7 +21,8 @@ export interface TrainModelOptions {
   /** MODELDIR. */
   out: string;
   preset?: string;
-  arch?: 'encdec' | 'decoder';
+  /** A registered architecture (seq2seq's modelArchitectures()). */
+  arch?: string;
   /** Model fields over the preset. */
   model?: Partial<ModelConfig>;
   /** Trainer fields over the preset. */
@@ -40,7 +41,10 @@ export interface TrainModelResult extends TrainResult {
   out: string;
   model: ModelConfig;
   train: TrainConfig;
+  /** Training rows (examples, or sequence windows for causal models). */
   examples: number;
+  /** Supervised targets per epoch. */
+  targets: number;
   parameters: number;
   /** Popularity's metrics on the same validation users, for comparison. */
   popularity?: Record<string, number>;
@@ -89,15 +93,21 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
   const items = dataset.items.keys.length;
   const codeRows = itemCodes.codes.length / itemCodes.levels.length;
   if (codeRows !== items) throw new Error(`${opts.tokenizer} has codes for ${codeRows} items but the data set ${opts.data} has ${items} items`);
-  const examples = leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory });
-  if (examples.length === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
+  const sequences = trainingSequences(dataset.sequences);
+  const targets = sequences.reduce((n, s) => n + s.items.length - 1, 0);
+  if (targets === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
+  let examples: ReturnType<typeof leaveOneOut> | null = null;
+  const trainingData: TrainingData = {
+    sequences, itemCodes,
+    examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory })),
+  };
 
   await initBackend({ quiet: opts.silent });
-  const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets });
+  const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items });
   const model = createModel(modelConfig, vocab);
-  const batcher = new Batcher(vocab, itemCodes, modelConfig.maxHistory, modelConfig.historyTokens);
+  const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
-  log(`train: ${examples.length} examples, ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
+  log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
   await writeJsonAtomic(join(opts.out, 'config.json'), { model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null });
   await writeJsonAtomic(join(opts.out, 'vocab.json'), vocab.toJSON());
 
@@ -114,14 +124,14 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
       popularity = metricsFromRanks(popularityRanks(trainingPopularity(dataset.sequences, items), valid, Math.max(...ks)), ks) as Record<string, number>;
       log(`train: validating on ${valid.length} users every ${trainConfig.evalEvery} steps; popularity recall@10 ${popularity['recall@10']?.toFixed(4)} ndcg@10 ${popularity['ndcg@10']?.toFixed(4)}`);
       validate = async (m) => {
-        const scorer = createStepScorer(m, itemCodes);
+        const scorer = rankerOf(createScorer(m, itemCodes));
         return (await evaluateModel({ scorer, itemCodes, examples: valid, ks, beamSize: beam, trie, progress: false })) as Record<string, number>;
       };
     }
   }
   try {
-    const result = await train({ model, config: trainConfig, examples, batcher, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent });
-    return { ...result, out: opts.out, model: modelConfig, train: trainConfig, examples: examples.length, parameters, popularity };
+    const result = await train({ model, config: trainConfig, data, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent });
+    return { ...result, out: opts.out, model: modelConfig, train: trainConfig, examples: data.size, targets, parameters, popularity };
   } finally {
     model.dispose();
   }

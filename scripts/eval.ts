@@ -19,7 +19,7 @@ export const evalCommand: CommandModule = {
     .option('embeddings', { type: 'string', default: 'default', describe: 'embeddings name for the dense baseline' })
     .option('dense-last', { type: 'number', default: 5, describe: 'dense baseline: history items averaged into the user vector' })
     .option('exact-sample', { type: 'number', default: 0, describe: 'compare beam search with exact scoring of the whole catalog on N users' })
-    .option('max-history', { type: 'number', default: 20, describe: 'history items per user' })
+    .option('max-history', { type: 'number', describe: 'history items per user (default and maximum: the model maxHistory)' })
     .option('unconstrained', { type: 'boolean', default: false, describe: 'research: beam search without the catalog trie (reports the invalid-ID rate)' })
     .option('fallback', { type: 'boolean', default: false, describe: 'with --unconstrained: map invalid IDs to the nearest item (tokenizer decode + HNSW)' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),

@@ -17,7 +17,7 @@ export const recommendCommand: CommandModule = {
     .option('shard', { type: 'string', describe: 'run only shard i of n, "i/n" (0-based), e.g. for parallel workers' })
     .option('shards', { type: 'number', default: 1, describe: 'cut the job into n shards, run them in turn; finished shards are skipped on rerun' })
     .option('exclude-history', { type: 'boolean', default: true, describe: 'never recommend items of the user\'s history' })
-    .option('max-history', { type: 'number', default: 20, describe: 'history items per user' }),
+    .option('max-history', { type: 'number', describe: 'history items per user (default and maximum: the model maxHistory)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     const { shards, issues, reportPath } = await runRecommend({

@@ -123,6 +123,33 @@ export class Batcher {
   }
 }
 
+/**
+ * Windows of at most `size` items cut from the end of each user's sequence, consecutive windows sharing one item,
+ * so every item after the first of a sequence is a target of exactly one window (the window's items after its
+ * first). Sequences of one item give none. Users in the given order, each user's windows oldest first.
+ */
+export function sequenceWindows(sequences: readonly { user: number; items: Int32Array }[], size: number): ContextInput[] {
+  if (!Number.isInteger(size) || size < 2) throw new Error(`window size must be an integer >= 2, got ${size}`);
+  const out: ContextInput[] = [];
+  for (const { user, items } of sequences) {
+    const mine: ContextInput[] = [];
+    for (let end = items.length; end >= 2; end -= size - 1) mine.push({ user, history: items.subarray(Math.max(0, end - size), end) });
+    out.push(...mine.reverse());
+  }
+  return out;
+}
+
+/** Rows start..end-1 of a batch. */
+export function batchRows(b: TokenBatch, start: number, end: number): TokenBatch {
+  const ctx = b.srcLen * b.slots;
+  const L = b.tgtIn.length / b.size;
+  return {
+    size: end - start, srcLen: b.srcLen, slots: b.slots, srcGroup: b.srcGroup,
+    src: b.src.subarray(start * ctx, end * ctx), srcMask: b.srcMask.subarray(start * b.srcLen, end * b.srcLen),
+    tgtIn: b.tgtIn.subarray(start * L, end * L), tgtOut: b.tgtOut.subarray(start * L, end * L),
+  };
+}
+
 /** Small, fast, seedable PRNG with a state that fits in JSON (mulberry32). */
 export function mulberry32(state: number): { next: () => number; state: () => number } {
   let s = state >>> 0;

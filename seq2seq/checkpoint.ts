@@ -9,10 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
-import { DecoderOnly } from './decoderOnly.js';
-import { EncoderDecoder } from './encoderDecoder.js';
-import { ParamStore } from './layers.js';
 import type { SequenceModel } from './model.js';
+import { createModel } from './registry.js';
 import { Vocab, type VocabLayout } from './vocab.js';
 
 export const MODEL_FORMAT = 'semid-seq2seq';
@@ -35,11 +33,6 @@ export interface ModelManifest {
   weights: WeightEntry[];
   /** sha256 of weights.bin: a model.json never pairs with other weights. */
   weightsSha256: string;
-}
-
-/** Builds the model for a config (fresh weights unless given). */
-export function createModel(config: ModelConfig, vocab: Vocab, params?: ParamStore): SequenceModel {
-  return config.arch === 'decoder' ? new DecoderOnly(config, vocab, params) : new EncoderDecoder(config, vocab, params);
 }
 
 /** Concatenates named tensors into one float32 buffer and its manifest. */
@@ -80,7 +73,7 @@ export async function modelArtifacts(model: SequenceModel): Promise<{ manifest: 
   const { entries, bytes } = await packTensors([...model.params.vars.entries()]);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT, version: MODEL_VERSION, config: model.config,
-    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets }, weights: entries, weightsSha256: sha256(bytes),
+    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets, ...(model.vocab.items > 0 ? { items: model.vocab.items } : {}) }, weights: entries, weightsSha256: sha256(bytes),
   };
   return { manifest, bytes };
 }

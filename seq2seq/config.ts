@@ -1,14 +1,27 @@
 // Model and training configuration: one ModelConfig and one TrainConfig, their defaults, the presets
 // (a lookup table), and the resolvers that validate a user's partial config once, naming field and value.
 
-export type Architecture = 'encdec' | 'decoder';
+import { modelArchitectures, modelFactory } from './registry.js';
+
+/** A registered model architecture (registry.ts): `encdec`, `decoder`, `causal`, `sasrec`, or yours. */
+export type Architecture = string;
 /** How a history item enters the encoder: one token per code (TIGER), or one token per item (sum of its code embeddings). */
 export type HistoryTokens = 'codes' | 'item';
 /** Learning rate after warm-up: `rsqrt` peak * sqrt(warmup / step) (TIGER, no horizon); `cosine` half a cosine from the peak to 0 at `steps`. */
 export type LrSchedule = 'rsqrt' | 'cosine';
+/**
+ * How a causal model predicts the next item's semantic ID at each position: `autoregressive` (TIGER's
+ * factorisation: level l from the position's state and the codes of levels < l; trie beam search) or `parallel`
+ * (SETRec/RPG: every level at once; the whole catalog ranked exactly by summing per-level log-probabilities).
+ */
+export type IdHead = 'autoregressive' | 'parallel';
 
 export interface ModelConfig {
-  /** `encdec`: T5-style encoder-decoder (TIGER). `decoder`: one causal stack over history then target (RecGPT). */
+  /**
+   * `encdec`: T5-style encoder-decoder (TIGER). `decoder`: one causal stack over history then target (RecGPT).
+   * `causal`: a causal stack over items predicting the next item's ID at every position. `sasrec`: the SASRec
+   * baseline (item-id embeddings, full softmax over items). See registry.ts.
+   */
   arch: Architecture;
   encoderLayers: number;
   /** Layers of the decoder (of the single stack for `decoder`). */
@@ -26,6 +39,10 @@ export interface ModelConfig {
   /** Last items of the history kept. */
   maxHistory: number;
   historyTokens: HistoryTokens;
+  /** `causal` only: the semantic-ID head (see IdHead). */
+  head: IdHead;
+  /** `causal` only: add a learned per-item ID embedding to each item's input token (SETRec's collaborative token). */
+  idEmbedding: boolean;
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -70,6 +87,8 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   userBuckets: 2000,
   maxHistory: 20,
   historyTokens: 'codes',
+  head: 'autoregressive',
+  idEmbedding: false,
   seed: 0,
 };
 
@@ -159,9 +178,9 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?: string): ModelConfig {
   checkKeys('model config', overrides, DEFAULT_MODEL_CONFIG);
   const c = { ...DEFAULT_MODEL_CONFIG, ...(preset ? getPreset(preset).model : {}), ...stripUndefined(overrides) };
-  return {
-    arch: oneOf('arch', c.arch, ['encdec', 'decoder'] as const),
-    encoderLayers: int('encoderLayers', c.encoderLayers, c.arch === 'encdec' ? 1 : 0),
+  const resolved: ModelConfig = {
+    arch: oneOf('arch', c.arch, modelArchitectures()),
+    encoderLayers: int('encoderLayers', c.encoderLayers, 0),
     decoderLayers: int('decoderLayers', c.decoderLayers, 1),
     dModel: int('dModel', c.dModel, 1),
     heads: int('heads', c.heads, 1),
@@ -173,8 +192,17 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?
     userBuckets: int('userBuckets', c.userBuckets, 0),
     maxHistory: int('maxHistory', c.maxHistory, 1),
     historyTokens: oneOf('historyTokens', c.historyTokens, ['codes', 'item'] as const),
+    head: oneOf('head', c.head, ['autoregressive', 'parallel'] as const),
+    idEmbedding: bool('idEmbedding', c.idEmbedding),
     seed: int('seed', c.seed, 0),
   };
+  modelFactory(resolved.arch).check?.(resolved);
+  return resolved;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Error(`\`${name}\` must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?: string): TrainConfig {

@@ -20,7 +20,7 @@ import {
   bmm, bucketGrid, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, multiHeadAttention, paddingBias, positionBias, relativeBucket,
   rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
-import { embedContext, groupRows, type ContextBatch, type SequenceModel } from './model.js';
+import { embedContext, groupRows, type ContextBatch, type TokenModel } from './model.js';
 import { BOS } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
@@ -36,18 +36,18 @@ export interface DecodeCacheOptions {
 export const DEFAULT_DECODE_CACHE: DecodeCacheOptions = { contextBudgetMB: 512, headChunkRows: 2048 };
 
 /** Whether the incremental path knows this model's architecture. */
-export function supportsIncremental(model: SequenceModel): boolean {
+export function supportsIncremental(model: TokenModel): boolean {
   return model instanceof EncoderDecoder || model instanceof DecoderOnly;
 }
 
 /** Bytes of wasm heap the session keeps per user between steps (context keys/values), for chunking sessions. */
-export function sessionBytesPerUser(model: SequenceModel, srcLen: number): number {
+export function sessionBytesPerUser(model: TokenModel, srcLen: number): number {
   const c = model.config;
   return 2 * c.decoderLayers * srcLen * c.heads * c.headDim * 4 + 16 * srcLen;
 }
 
 /** Users per chunk of the context pass: its temporaries (all layers of one tidy) stay under the budget. */
-function contextChunkUsers(model: SequenceModel, srcLen: number, users: number, budgetMB: number): number {
+function contextChunkUsers(model: TokenModel, srcLen: number, users: number, budgetMB: number): number {
   const c = model.config;
   const inner = c.heads * c.headDim;
   // encdec: the encoder's layers plus the cross keys/values; decoder: the stack over the prefix.
@@ -126,7 +126,7 @@ export class IncrementalDecoder {
   private prevRows = 0;
   private nextStep = 0;
 
-  constructor(private readonly model: SequenceModel, ctx: ContextBatch, options: DecodeCacheOptions = DEFAULT_DECODE_CACHE) {
+  constructor(private readonly model: TokenModel, ctx: ContextBatch, options: DecodeCacheOptions = DEFAULT_DECODE_CACHE) {
     if (!supportsIncremental(model)) throw new Error('incremental decoding supports the encdec and decoder architectures only');
     const c = model.config;
     const p = model.params;

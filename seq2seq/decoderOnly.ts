@@ -7,8 +7,10 @@ import type { TokenBatch } from './batches.js';
 import {
   bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
-import { embedContext, embedTokens, initFeedForward, initSelfAttention, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type SequenceModel } from './model.js';
+import { embedContext, embedTokens, initFeedForward, initSelfAttention, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet } from './model.js';
 import { Vocab } from './vocab.js';
+import type { SemanticIds } from '../tokenizer/index.js';
+import { createStepScorer } from './scorer.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
 
@@ -38,7 +40,7 @@ interface DecoderOnlyScoringContext extends ScoringContext {
   ctx: ContextBatch;
 }
 
-export class DecoderOnly implements SequenceModel {
+export class DecoderOnly implements TokenModel {
   readonly params: ParamStore;
   private readonly shape: AttentionShape;
   private readonly inner: number;
@@ -118,6 +120,14 @@ export class DecoderOnly implements SequenceModel {
       const last = tf.reshape(tf.slice(h, [0, ctx.srcLen + T - 1, 0], [rows, 1, this.config.dModel]), [rows, this.config.dModel]); // [rows, d]
       return outputLogits(last, this.params.get('shared')); // [rows, vocab]
     });
+  }
+
+  trainingSet(data: TrainingData): TrainingSet {
+    return tokenTrainingSet(this, data);
+  }
+
+  scorer(itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {
+    return { kind: 'beam', step: createStepScorer(this, itemCodes, opts) };
   }
 
   dispose(): void {

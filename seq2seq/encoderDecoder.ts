@@ -11,9 +11,11 @@ import {
 } from './layers.js';
 import {
   embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
-  type ContextBatch, type Grouping, type ScoringContext, type SequenceModel,
+  type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet,
 } from './model.js';
 import { Vocab } from './vocab.js';
+import type { SemanticIds } from '../tokenizer/index.js';
+import { createStepScorer } from './scorer.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
 
@@ -37,7 +39,7 @@ interface EncDecScoringContext extends ScoringContext {
   memory: CrossKeysValues;
 }
 
-export class EncoderDecoder implements SequenceModel {
+export class EncoderDecoder implements TokenModel {
   readonly params: ParamStore;
   private readonly shape: AttentionShape;
   private readonly inner: number;
@@ -187,6 +189,14 @@ export class EncoderDecoder implements SequenceModel {
       const last = tf.reshape(tf.slice(h, [0, T - 1, 0], [rows, 1, this.config.dModel]), [rows, this.config.dModel]); // [rows, d]
       return outputLogits(last, this.params.get('shared')); // [rows, vocab]
     });
+  }
+
+  trainingSet(data: TrainingData): TrainingSet {
+    return tokenTrainingSet(this, data);
+  }
+
+  scorer(itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {
+    return { kind: 'beam', step: createStepScorer(this, itemCodes, opts) };
   }
 
   dispose(): void {

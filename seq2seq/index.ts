@@ -7,22 +7,27 @@ export type { WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, Vulka
 export {
   DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, PRESETS, presetNames, getPreset, resolveModelConfig, resolveTrainConfig, splitOverrides,
 } from './config.js';
-export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens, LrSchedule } from './config.js';
+export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens, LrSchedule, IdHead } from './config.js';
+import './models.js';
+export { registerModel, modelArchitectures, modelFactory, modelNeedsItems, createModel } from './registry.js';
+export type { ModelFactory } from './registry.js';
 export { Vocab, PAD, BOS, EOS, hashUser } from './vocab.js';
 export type { VocabLayout } from './vocab.js';
-export { Batcher, DataOrder } from './batches.js';
+export { Batcher, DataOrder, sequenceWindows } from './batches.js';
 export type { TokenBatch, Example as TrainingExample, ContextInput, DataPosition } from './batches.js';
-export type { SequenceModel } from './model.js';
-export { batchLoss } from './model.js';
+export type {
+  SequenceModel, TokenModel, TrainingData, TrainingSequence, TrainingSet, TrainBatch, ModelScorer, ScorerOptions, UserContext,
+} from './model.js';
+export { batchLoss, tokenTrainingSet } from './model.js';
+export { CausalModel, causalStack, initCausalStack, windowTrainingSet, windowBatch, contextItems } from './causal.js';
+export type { WindowBatch } from './causal.js';
+export { SasRec } from './sasrec.js';
 export { EncoderDecoder } from './encoderDecoder.js';
 export { DecoderOnly, decoderOnlyPattern } from './decoderOnly.js';
-export { createModel, saveModel, loadModel, modelFromArtifacts, modelArtifacts, MODEL_FILE, WEIGHTS_FILE } from './checkpoint.js';
+export { saveModel, loadModel, modelFromArtifacts, modelArtifacts, MODEL_FILE, WEIGHTS_FILE } from './checkpoint.js';
 export type { ModelManifest } from './checkpoint.js';
 export { train, learningRate, AdamW, METRICS_FILE, CHECKPOINT_DIR } from './trainer.js';
 export type { TrainOptions, TrainResult, ValidateFn, Metrics } from './trainer.js';
-export { createStepScorer } from './scorer.js';
-export type { UserContext, ScorerOptions } from './scorer.js';
+export { createStepScorer, createScorer } from './scorer.js';
 export { IncrementalDecoder, supportsIncremental, DEFAULT_DECODE_CACHE } from './decodeCache.js';
 export type { DecodeCacheOptions } from './decodeCache.js';
-export { benchmarkDecode, DEFAULT_DECODE_BENCHMARK } from './benchmarkDecode.js';
-export type { DecodeBenchmarkOptions, DecodeBenchmarkResult } from './benchmarkDecode.js';

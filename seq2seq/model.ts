@@ -1,12 +1,89 @@
-// What both architectures share: the model interface the trainer and the scorer use, the tied token
-// embedding (context embedding, output head), the loss, and the grouping of beam rows by user.
+// What every model shares: the interface the trainer, the scorer and the registry use (training rows and
+// batches, a scorer for decoding), the token-level interface of the encoder-decoder and decoder-only models,
+// the tied token embedding (context embedding, output head), the loss, and the grouping of beam rows by user.
 import * as tf from '@tensorflow/tfjs';
+import type { CatalogScorer, StepScorer } from '../decoding/index.js';
+import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
-import type { TokenBatch } from './batches.js';
+import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
+
+/** What a scorer needs to know about a user (the one UserContext of scorers and evaluation). */
+export interface UserContext {
+  user: number;
+  /** Dense item ids, oldest first (the last `maxHistory` are used). */
+  history: Int32Array;
+}
+
+/** A user's training part: every item but the last two (validation and test targets), oldest first. */
+export interface TrainingSequence {
+  user: number;
+  items: Int32Array;
+}
+
+/** What training gets from the data layer; a model takes the form it trains on. */
+export interface TrainingData {
+  /** Users' training parts (user id order): causal models supervise every position of them. */
+  sequences: readonly TrainingSequence[];
+  /** The split's one-target examples (history -> next item), built on first call: encoder-decoder style models. */
+  examples(): readonly Example[];
+  itemCodes: SemanticIds;
+}
+
+/** A batch as the trainer runs it: the model's loss and its rows, for running large batches in parts. */
+export interface TrainBatch {
+  /** Rows (examples or sequence windows). */
+  size: number;
+  /** Supervised targets: the loss is their mean, parts are weighted by them. */
+  targets: number;
+  /** Positions each row runs through the stack (activation memory per row). */
+  positions: number;
+  /** Tokens fed (throughput). */
+  tokens: number;
+  rows(start: number, end: number): TrainBatch;
+  /** Mean loss over the batch's targets; `seeds` null = no dropout. */
+  loss(seeds: DropoutSeeds | null): tf.Scalar;
+}
+
+/** Training rows of a model: the trainer shuffles row indices (DataOrder) and asks for batches. */
+export interface TrainingSet {
+  size: number;
+  batch(indices: Uint32Array): TrainBatch;
+}
+
+export interface ScorerOptions {
+  /** Override the model's maxHistory (at most the model's). */
+  maxHistory?: number;
+  /**
+   * Incremental decoding with a self-attention cache (default: true where the backend reads tensors synchronously;
+   * WebGPU in Node cannot, so it gets the plain path, which reads asynchronously).
+   */
+  incremental?: boolean;
+  /** Wasm-heap budget, MiB, for what a session keeps between steps. Default 1024. */
+  sessionBudgetMB?: number;
+  /** Budget, MiB, of the context pass's temporaries (it runs in user chunks of this size). Default 512. */
+  contextBudgetMB?: number;
+}
+
+/** How a model ranks items: beam search over the catalog trie, or exact scores of the whole catalog. */
+export type ModelScorer =
+  | { kind: 'beam'; step: StepScorer<UserContext> }
+  | { kind: 'catalog'; catalog: CatalogScorer<UserContext> };
+
+/** A trainable, decodable model: one file implements it and registers it (registry.ts). */
+export interface SequenceModel {
+  readonly config: ModelConfig;
+  readonly vocab: Vocab;
+  readonly params: ParamStore;
+  /** The model's training rows over the data (examples or sequence windows). */
+  trainingSet(data: TrainingData): TrainingSet;
+  /** The model as the decoder sees it. */
+  scorer(itemCodes: SemanticIds, opts?: ScorerOptions): ModelScorer;
+  dispose(): void;
+}
 
 /**
  * Rows (beams) grouped by user so per-user tensors (cross-attention keys/values) are computed once and shared.
@@ -46,17 +123,14 @@ export interface ScoringContext {
   dispose(): void;
 }
 
-export interface SequenceModel {
-  readonly config: ModelConfig;
-  readonly vocab: Vocab;
-  readonly params: ParamStore;
+/** A model over token batches (encoder-decoder, decoder-only): teacher-forced logits and next-token logits. */
+export interface TokenModel extends SequenceModel {
   /** Teacher-forced logits [batch, L, vocab]; `seeds` null = inference (no dropout). */
   forward(batch: TokenBatch, seeds: DropoutSeeds | null): tf.Tensor;
   /** Runs the context once per user (encoder + cross K/V, or the decoder-only prefix). */
   prepare(ctx: ContextBatch): ScoringContext;
   /** Logits [rows, vocab] of the next token after decoder input `tokens` [rows, T] (BOS + prefix). */
   nextLogits(sc: ScoringContext, tokens: Int32Array, T: number, grouping: Grouping): tf.Tensor2D;
-  dispose(): void;
 }
 
 /** Parameters of a block's self-attention sub-layer: pre-norm `ln1`, fused q/k/v, output projection. */
@@ -130,7 +204,7 @@ export function levelLogits(logits: tf.Tensor, vocab: Vocab): tf.Tensor {
 }
 
 /** Loss of a batch under the model (mean over the L target tokens of every example, each a softmax over its level). */
-export function batchLoss(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null): tf.Scalar {
+export function batchLoss(model: TokenModel, batch: TokenBatch, seeds: DropoutSeeds | null): tf.Scalar {
   const logits = levelLogits(model.forward(batch, seeds), model.vocab); // [batch, L, vocab]
   return crossEntropy(tf.reshape(logits, [-1, model.vocab.size]) as tf.Tensor2D, batch.tgtOut);
 }
@@ -157,4 +231,21 @@ export function isIdentityGrouping(g: Grouping): boolean {
 export function identityGrouping(rows: number): Grouping {
   const idx = new Int32Array(rows).map((_, i) => i);
   return { users: rows, groups: 1, slotRow: idx, rowSlot: idx.slice() };
+}
+
+/** Training rows of a token model: the split's one-target examples, batched by a Batcher. */
+export function tokenTrainingSet(model: TokenModel, data: TrainingData): TrainingSet {
+  const c = model.config;
+  const batcher = new Batcher(model.vocab, data.itemCodes, c.maxHistory, c.historyTokens);
+  const examples = data.examples();
+  return { size: examples.length, batch: (indices) => tokenTrainBatch(model, batcher.batch(Array.from(indices, (i) => examples[i]))) };
+}
+
+function tokenTrainBatch(model: TokenModel, b: TokenBatch): TrainBatch {
+  const L = model.vocab.codeLength;
+  return {
+    size: b.size, targets: b.size * L, positions: b.srcLen + L, tokens: b.size * (b.srcLen * b.slots + L),
+    rows: (start, end) => tokenTrainBatch(model, batchRows(b, start, end)),
+    loss: (seeds) => batchLoss(model, b, seeds),
+  };
 }

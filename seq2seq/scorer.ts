@@ -11,37 +11,12 @@ import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/in
 import type { SemanticIds } from '../tokenizer/index.js';
 import { Batcher } from './batches.js';
 import { DEFAULT_DECODE_CACHE, IncrementalDecoder, sessionBytesPerUser, supportsIncremental } from './decodeCache.js';
-import { groupRows, type SequenceModel } from './model.js';
+import { groupRows, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
 import { BOS } from './vocab.js';
-
-/** What the scorer needs to know about a user. */
-export interface UserContext {
-  user: number;
-  /** Dense item ids, oldest first (the last `maxHistory` are used). */
-  history: Int32Array;
-}
 
 /** The incremental decoder keeps its residual stream in JS, reading each layer back with dataSync. */
 function readsSynchronously(): boolean {
   return tf.getBackend() !== 'webgpu';
-}
-
-export interface ScorerOptions {
-  /** Override the model's maxHistory. */
-  maxHistory?: number;
-  /**
-   * Incremental decoding with a self-attention cache (default: true where the architecture supports it and
-   * the backend reads tensors synchronously; WebGPU in Node cannot, so it gets the plain path, which reads
-   * asynchronously).
-   */
-  incremental?: boolean;
-  /**
-   * Wasm-heap budget, MiB, for what a session keeps between steps (the context keys/values of its users):
-   * beam search splits larger batches of users into sessions of at most `maxUsersPerSession`. Default 1024.
-   */
-  sessionBudgetMB?: number;
-  /** Budget, MiB, of the context pass's temporaries (it runs in user chunks of this size). Default 512. */
-  contextBudgetMB?: number;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -50,9 +25,16 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return v;
 }
 
-export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): StepScorer<UserContext> {
+/** A model's history window: the trained one, or a shorter one asked for (a longer one was never trained on). */
+export function scorerMaxHistory(trained: number, asked: number | undefined): number {
+  if (asked === undefined) return trained;
+  if (!Number.isInteger(asked) || asked < 1 || asked > trained) throw new Error(`maxHistory must be an integer in [1, ${trained}] (the model was trained with ${trained}), got ${asked}`);
+  return asked;
+}
+
+export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): StepScorer<UserContext> {
   const vocab = model.vocab;
-  const maxHistory = opts.maxHistory ?? model.config.maxHistory;
+  const maxHistory = scorerMaxHistory(model.config.maxHistory, opts.maxHistory);
   const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
   const levels = [...vocab.levels];
   const L = levels.length;
@@ -130,4 +112,9 @@ export function createStepScorer(model: SequenceModel, itemCodes: SemanticIds, o
       };
     },
   };
+}
+
+/** The model as the decoder sees it: beam search through a StepScorer, or exact catalog scores. */
+export function createScorer(model: SequenceModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {
+  return model.scorer(itemCodes, opts);
 }

@@ -9,11 +9,11 @@ import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
-import { DataOrder, type Batcher, type DataPosition, type Example, type TokenBatch } from './batches.js';
+import { DataOrder, type DataPosition } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { DropoutSeeds } from './layers.js';
-import { batchLoss, type SequenceModel } from './model.js';
+import type { SequenceModel, TrainBatch, TrainingSet } from './model.js';
 
 export type Metrics = Record<string, number>;
 /** Validation callback: the pipeline's Recall@K/NDCG@K on held-out users (higher is better). */
@@ -22,8 +22,8 @@ export type ValidateFn = (model: SequenceModel, step: number) => Promise<Metrics
 export interface TrainOptions {
   model: SequenceModel;
   config: TrainConfig;
-  examples: readonly Example[];
-  batcher: Batcher;
+  /** The model's training rows (model.trainingSet). */
+  data: TrainingSet;
   /** Writes metrics.jsonl, checkpoints/ and the final model (model.json + weights.bin) here. */
   outDir: string;
   /** Continue from outDir/checkpoints/last when present. */
@@ -128,35 +128,23 @@ function stepSeed(seed: number, step: number): number {
 /**
  * Rows per forward pass on the wasm backend: its heap is at most 4 GiB, and a step keeps every layer's
  * activations until the backward pass (TIGER at batch 256 needs ~6 GiB), so a large batch is run in parts whose
- * gradients are summed (weighted by part size: the same mean loss and gradient as one pass). Estimated bytes per
- * example: 4 bytes x layers x positions x (3 dFF + 12 heads*headDim + 16 dModel), within a 1.5 GiB budget.
+ * gradients are summed (weighted by their share of the targets: the same mean loss and gradient as one pass).
+ * Estimated bytes per row: 4 bytes x layers x positions x (3 dFF + 12 heads*headDim + 16 dModel), within 1.5 GiB.
  */
-export function rowsPerPass(model: SequenceModel, batch: TokenBatch): number {
+export function rowsPerPass(model: SequenceModel, batch: TrainBatch): number {
   if (tf.getBackend() !== 'wasm') return batch.size;
   const c = model.config;
-  const positions = batch.srcLen + model.vocab.codeLength;
-  const bytes = 4 * (c.encoderLayers + c.decoderLayers) * positions * (3 * c.dFF + 12 * c.heads * c.headDim + 16 * c.dModel);
+  const bytes = 4 * (c.encoderLayers + c.decoderLayers) * batch.positions * (3 * c.dFF + 12 * c.heads * c.headDim + 16 * c.dModel);
   return Math.max(1, Math.floor(1.5 * 2 ** 30 / bytes));
 }
 
-/** Rows start..end-1 of a batch. */
-function batchRows(b: TokenBatch, start: number, end: number): TokenBatch {
-  const ctx = b.srcLen * b.slots;
-  const L = b.tgtIn.length / b.size;
-  return {
-    size: end - start, srcLen: b.srcLen, slots: b.slots, srcGroup: b.srcGroup,
-    src: b.src.subarray(start * ctx, end * ctx), srcMask: b.srcMask.subarray(start * b.srcLen, end * b.srcLen),
-    tgtIn: b.tgtIn.subarray(start * L, end * L), tgtOut: b.tgtOut.subarray(start * L, end * L),
-  };
-}
-
 /** Loss and gradients of one batch, clipped by global norm; returns loss and the pre-clip norm. */
-export function lossAndGrads(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
+export function lossAndGrads(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
   return lossAndGradsInParts(model, batch, seeds, clipNorm, Math.ceil(batch.size / rowsPerPass(model, batch)));
 }
 
 /** lossAndGrads with the batch run in `parts` forward/backward passes (see rowsPerPass). */
-export async function lossAndGradsInParts(model: SequenceModel, batch: TokenBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
+export async function lossAndGradsInParts(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.vars) {
@@ -166,16 +154,17 @@ export async function lossAndGradsInParts(model: SequenceModel, batch: TokenBatc
   let value: tf.Scalar;
   let grads: tf.NamedTensorMap;
   if (parts === 1) {
-    ({ value, grads } = tf.variableGrads(() => batchLoss(model, batch, seeds), vars));
+    ({ value, grads } = tf.variableGrads(() => batch.loss(seeds), vars));
   } else {
-    // Equal parts; each part's mean loss weighted by its share of the rows.
+    // Equal parts; each part's mean loss weighted by its share of the targets.
     let loss: tf.Scalar | null = null;
     let sum: tf.NamedTensorMap = {};
     for (let i = 0; i < parts; i++) {
       const start = Math.floor((i * batch.size) / parts);
       const end = Math.floor(((i + 1) * batch.size) / parts);
-      const weight = (end - start) / batch.size;
-      const part = tf.variableGrads(() => tf.mul(batchLoss(model, batchRows(batch, start, end), seeds?.fork(i) ?? null), weight) as tf.Scalar, vars);
+      const rows = batch.rows(start, end);
+      const weight = rows.targets / batch.targets;
+      const part = tf.variableGrads(() => tf.mul(rows.loss(seeds?.fork(i) ?? null), weight) as tf.Scalar, vars);
       const next = tf.tidy(() => {
         const out: tf.NamedTensorMap = {};
         for (const [k, g] of Object.entries(part.grads)) out[k] = sum[k] ? tf.add(sum[k], g) : tf.clone(g);
@@ -271,13 +260,13 @@ async function truncateMetrics(path: string, step: number): Promise<void> {
 
 /** Trains `model` in place. See TrainOptions. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { model, config: c, examples, batcher, outDir } = opts;
+  const { model, config: c, data, outDir } = opts;
   await mkdir(outDir, { recursive: true });
   const lastDir = join(outDir, CHECKPOINT_DIR, 'last');
   const bestDir = join(outDir, CHECKPOINT_DIR, 'best');
   const metricsPath = join(outDir, METRICS_FILE);
   const opt = new AdamW(model, c);
-  const order = new DataOrder(examples.length, c.seed, c.batchSize);
+  const order = new DataOrder(data.size, c.seed, c.batchSize);
   let state: Omit<TrainState, 'optimizer'> = {
     step: 0, position: { epoch: 0, offset: 0 }, best: null, badEvals: 0, stoppedEarly: false, lastLoss: NaN, config: c,
   };
@@ -325,7 +314,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   while (state.step < c.steps && !state.stoppedEarly) {
     if (opts.maxStepsThisRun !== undefined && stepsThisRun >= opts.maxStepsThisRun) break;
     const { indices, after } = order.next(state.position);
-    const batch = batcher.batch(Array.from(indices, (i) => examples[i]));
+    const batch = data.batch(indices);
     const t = state.step + 1;
     const lr = learningRate(t, c);
     const seeds = new DropoutSeeds(model.config.dropout > 0 ? stepSeed(c.seed, t) : null);
@@ -341,7 +330,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     state.lastLoss = loss;
     stepsThisRun += 1;
     sequences += batch.size;
-    tokens += batch.size * (batch.srcLen * batch.slots + batcher.L);
+    tokens += batch.tokens;
     windowLoss += loss;
     windowSteps += 1;
     opts.onStep?.(t, loss);

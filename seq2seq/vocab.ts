@@ -12,11 +12,14 @@ export interface VocabLayout {
   /** Code count per semantic-ID position, the disambiguation position included. */
   levels: number[];
   userBuckets: number;
+  /** Catalog size, for models with per-item weights (ID embeddings, an item softmax); 0 = not recorded. */
+  items?: number;
 }
 
 export class Vocab {
   readonly levels: number[];
   readonly userBuckets: number;
+  readonly items: number;
   /** First token of each level's codes. */
   readonly levelOffsets: number[];
   readonly userOffset: number;
@@ -32,6 +35,9 @@ export class Vocab {
     if (!Number.isInteger(layout.userBuckets) || layout.userBuckets < 0) {
       throw new Error(`vocab userBuckets must be an integer >= 0, got ${JSON.stringify(layout.userBuckets)}`);
     }
+    const items = layout.items ?? 0;
+    if (!Number.isInteger(items) || items < 0) throw new Error(`vocab items must be an integer >= 0, got ${JSON.stringify(layout.items)}`);
+    this.items = items;
     this.levels = [...layout.levels];
     this.userBuckets = layout.userBuckets;
     this.levelOffsets = [];
@@ -76,11 +82,11 @@ export class Vocab {
   }
 
   toJSON(): VocabLayout & { pad: number; bos: number; eos: number; levelOffsets: number[]; userOffset: number; size: number } {
-    return { levels: this.levels, userBuckets: this.userBuckets, pad: PAD, bos: BOS, eos: EOS, levelOffsets: this.levelOffsets, userOffset: this.userOffset, size: this.size };
+    return { levels: this.levels, userBuckets: this.userBuckets, ...(this.items > 0 ? { items: this.items } : {}), pad: PAD, bos: BOS, eos: EOS, levelOffsets: this.levelOffsets, userOffset: this.userOffset, size: this.size };
   }
 
   static fromJSON(json: VocabLayout): Vocab {
-    return new Vocab({ levels: json.levels, userBuckets: json.userBuckets });
+    return new Vocab({ levels: json.levels, userBuckets: json.userBuckets, items: json.items });
   }
 }
 

@@ -36,7 +36,7 @@ describe('recommend', () => {
   });
 
   it('writes shards that concatenate to the unsharded output, and resumes by skipping finished shards', async () => {
-    const requests = resolveRequests(dataset, null);
+    const requests = resolveRequests(dataset, null, 20);
     const common = { scorer: followerScorer(codes), itemCodes: codes, itemKeys, requests, topK: 4, beamSize: 6, batchSize: 5, progress: false };
     const whole = await writeRecommendations({ ...common, out: join(dir, 'all.parquet') });
     expect(whole[0].path).toBe(join(dir, 'all.parquet'));
@@ -64,13 +64,13 @@ describe('recommend', () => {
   });
 
   it('reports unknown items, unknown users and empty histories from an input table', () => {
-    const requests = resolveRequests(dataset, { userKeys: ['u1', 'nobody', 'u2'], histories: [['item-3', 'zzz', 'item-4'], ['qqq'], []] });
+    const requests = resolveRequests(dataset, { userKeys: ['u1', 'nobody', 'u2'], histories: [['item-3', 'zzz', 'item-4'], ['qqq'], []] }, 20);
     expect(Array.from(requests[0].history)).toEqual([3, 4]);
     const issues = requestIssues(requests);
     expect(issues.unknownItems).toEqual({ users: 2, items: 2, sample: [{ userKey: 'u1', itemKeys: ['zzz'] }, { userKey: 'nobody', itemKeys: ['qqq'] }] });
     expect(issues.emptyHistory).toEqual({ users: 2, sample: ['nobody', 'u2'] });
     expect(issues.unknownUsers).toEqual({ users: 1, sample: ['nobody'] });
-    const fromData = resolveRequests(dataset, { userKeys: ['u3', 'ghost'], histories: null });
+    const fromData = resolveRequests(dataset, { userKeys: ['u3', 'ghost'], histories: null }, 20);
     expect(Array.from(fromData[0].history)).toEqual([9, 22]);
     expect(requestIssues(fromData).unknownUsers.sample).toEqual(['ghost']);
   });

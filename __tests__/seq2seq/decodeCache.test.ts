@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beamSearch, PrefixTrie } from '../../decoding/index.js';
 import type { StepScorer } from '../../decoding/index.js';
 import { Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, Vocab } from '../../seq2seq/index.js';
-import type { ModelConfig, SequenceModel, TrainingExample, UserContext } from '../../seq2seq/index.js';
+import type { ModelConfig, TokenModel, TrainingExample, UserContext } from '../../seq2seq/index.js';
 import { levelLogits } from '../../seq2seq/model.js';
 import { tinyCatalog, walkExamples } from './helpers.js';
 
@@ -16,10 +16,10 @@ beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-function setup(overrides: Partial<ModelConfig>): { model: SequenceModel; vocab: Vocab; batcher: Batcher } {
+function setup(overrides: Partial<ModelConfig>): { model: TokenModel; vocab: Vocab; batcher: Batcher } {
   const cfg = resolveModelConfig({ dropout: 0, ...overrides }, 'tiny');
   const vocab = new Vocab({ levels: cat.levels, userBuckets: cfg.userBuckets });
-  return { model: createModel(cfg, vocab), vocab, batcher: new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens) };
+  return { model: createModel(cfg, vocab) as TokenModel, vocab, batcher: new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens) };
 }
 
 /**
@@ -28,7 +28,7 @@ function setup(overrides: Partial<ModelConfig>): { model: SequenceModel; vocab: 
  * along so the batch pads contexts to the same length as the session does (the padding length moves the
  * user token's relative position, so it is part of what is compared).
  */
-function teacherForced(model: SequenceModel, batcher: Batcher, pairs: TrainingExample[]): number[][][] {
+function teacherForced(model: TokenModel, batcher: Batcher, pairs: TrainingExample[]): number[][][] {
   const all = tf.tidy(() => tf.logSoftmax(levelLogits(model.forward(batcher.batch([...pairs, ...users]), null), model.vocab)).arraySync() as number[][][]);
   return all.slice(0, pairs.length);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   initBackend, resolveModelConfig, resolveTrainConfig, Vocab, Batcher, createModel, saveModel, loadModel, train,
-  createStepScorer, decoderOnlyPattern, learningRate, batchLoss, splitOverrides, PAD, BOS,
+  createStepScorer, decoderOnlyPattern, learningRate, batchLoss, splitOverrides, PAD, BOS, type TokenModel, type TrainingData, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { relativeBucket } from '../../seq2seq/layers.js';
 import { groupRows, levelLogits, levelMask } from '../../seq2seq/model.js';
@@ -22,11 +22,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Training data of one-target examples (what the pipeline hands token models). */
+function exampleData(ex: TrainingExample[]): TrainingData {
+  return { sequences: [], examples: () => ex, itemCodes: cat };
+}
+
 function setup(overrides: Record<string, unknown> = {}) {
   const cfg = resolveModelConfig(overrides, 'tiny');
   const vocab = new Vocab({ levels: cat.levels, userBuckets: cfg.userBuckets });
   const batcher = new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens);
-  return { cfg, vocab, batcher, model: createModel(cfg, vocab) };
+  return { cfg, vocab, batcher, model: createModel(cfg, vocab) as TokenModel };
 }
 
 describe('vocabulary and config', () => {
@@ -59,7 +64,7 @@ describe('vocabulary and config', () => {
 
   test('resolvers name the field and value', () => {
     expect(() => resolveModelConfig({ heads: 0 })).toThrow('`heads` must be an integer >= 1, got 0');
-    expect(() => resolveModelConfig({ arch: 'rnn' as never })).toThrow(/`arch` must be one of encdec, decoder, got "rnn"/);
+    expect(() => resolveModelConfig({ arch: 'rnn' as never })).toThrow(/`arch` must be one of encdec, decoder, causal, sasrec, got "rnn"/);
     expect(() => resolveModelConfig({}, 'huge')).toThrow(/unknown preset "huge"/);
     expect(() => resolveTrainConfig({ lr: -1 })).toThrow(/`lr` must be a number/);
     expect(() => splitOverrides({ bogus: 1 })).toThrow(/unknown config field "bogus"/);
@@ -176,7 +181,7 @@ describe.each(['encdec', 'decoder'] as const)('%s model', (arch) => {
     const b = batcher.batch(examples.slice(0, 5));
     const out = join(dir, `save-${arch}`);
     await saveModel(model, out);
-    const loaded = await loadModel(out);
+    const loaded = (await loadModel(out)) as TokenModel;
     expect(loaded.config).toEqual(model.config);
     const a = model.forward(b, null);
     const c = loaded.forward(b, null);
@@ -201,7 +206,7 @@ test('a tiny model overfits a tiny data set; no tensor leaks over 50 steps', asy
   const before = tf.memory().numTensors;
   const losses: number[] = [];
   const res = await train({
-    model, batcher, examples: examples.slice(0, 64), outDir: join(dir, 'overfit'), silent: true,
+    model, data: model.trainingSet(exampleData(examples.slice(0, 64))), outDir: join(dir, 'overfit'), silent: true,
     config: resolveTrainConfig({ steps: 50, batchSize: 32, lr: 0.02, warmupSteps: 5, evalEvery: 0, checkpointEvery: 1000 }, 'tiny'),
     onStep: (_, loss) => losses.push(loss),
   });
@@ -217,15 +222,15 @@ test('resume from a checkpoint gives the same next loss as an uninterrupted run 
   const config = resolveTrainConfig({ steps: 7, batchSize: 16, evalEvery: 0, checkpointEvery: 4, seed: 3 }, 'tiny');
   const straight: number[] = [];
   const a = setup({ dropout: 0.2 });
-  await train({ model: a.model, batcher: a.batcher, examples, outDir: join(dir, 'straight'), silent: true, config, onStep: (_, l) => straight.push(l) });
+  await train({ model: a.model, data: a.model.trainingSet(exampleData(examples)), outDir: join(dir, 'straight'), silent: true, config, onStep: (_, l) => straight.push(l) });
   a.model.dispose();
   // First run "killed" after 5 steps: its last checkpoint is at step 4 (checkpointEvery), so state is rewound to it.
   const b = setup({ dropout: 0.2 });
-  await train({ model: b.model, batcher: b.batcher, examples, outDir: join(dir, 'resumed'), silent: true, config, maxStepsThisRun: 4 });
+  await train({ model: b.model, data: b.model.trainingSet(exampleData(examples)), outDir: join(dir, 'resumed'), silent: true, config, maxStepsThisRun: 4 });
   b.model.dispose();
   const c = setup({ dropout: 0.2, seed: 99 }); // different init: everything must come from the checkpoint
   const resumed: number[] = [];
-  const res = await train({ model: c.model, batcher: c.batcher, examples, outDir: join(dir, 'resumed'), silent: true, config, resume: true, onStep: (_, l) => resumed.push(l) });
+  const res = await train({ model: c.model, data: c.model.trainingSet(exampleData(examples)), outDir: join(dir, 'resumed'), silent: true, config, resume: true, onStep: (_, l) => resumed.push(l) });
   expect(res.step).toBe(7);
   expect(resumed).toEqual(straight.slice(4));
   c.model.dispose();

@@ -194,14 +194,15 @@ test('dense: gradients equal tfjs autodiff of matMul', () => {
 
 test('a batch run in parts gives the loss and gradients of one pass (dropout off)', async () => {
   if (!onWasm) return;
-  const { resolveModelConfig, Vocab, Batcher, createModel } = await import('../../seq2seq/index.js');
+  const { resolveModelConfig, Vocab, createModel } = await import('../../seq2seq/index.js');
   const trainer = await import('../../seq2seq/trainer.js');
   const { tinyCatalog, walkExamples } = await import('./helpers.js');
   const cat = tinyCatalog();
   const cfg = resolveModelConfig({ dropout: 0 }, 'tiny');
   const vocab = new Vocab({ levels: cat.levels, userBuckets: cfg.userBuckets });
   const model = createModel(cfg, vocab);
-  const batch = new Batcher(vocab, cat, cfg.maxHistory, cfg.historyTokens).batch(walkExamples(10, 24));
+  const examples = walkExamples(10, 24);
+  const batch = model.trainingSet({ sequences: [], examples: () => examples, itemCodes: cat }).batch(Uint32Array.from(examples.keys()));
   const before = tf.memory().numTensors;
   const whole = await trainer.lossAndGrads(model, batch, null, 0);
   const split = await trainer.lossAndGradsInParts(model, batch, null, 0, 3);

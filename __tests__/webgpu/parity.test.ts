@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/backend.js';
 import {
   AdamW, Batcher, Vocab, batchLoss, createModel, createStepScorer, modelArtifacts, modelFromArtifacts,
-  resolveModelConfig, resolveTrainConfig, type ModelManifest, type TrainingExample,
+  resolveModelConfig, resolveTrainConfig, type ModelManifest, type TokenModel, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { PrefixTrie, beamSearch, type Candidate } from '../../decoding/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
@@ -65,7 +65,7 @@ async function trainAndSearch(backend: string, start: { manifest: ModelManifest;
   await initBackend({ backend, quiet: true });
   expect(tf.getBackend()).toBe(backend);
   const before = tf.memory().numTensors;
-  const model = modelFromArtifacts(start.manifest, start.bytes);
+  const model = modelFromArtifacts(start.manifest, start.bytes) as TokenModel;
   const trainConfig = resolveTrainConfig({ batchSize: 16, weightDecay: 0.01 });
   const opt = new AdamW(model, trainConfig);
   const batcher = new Batcher(model.vocab, catalog(), model.config.maxHistory, model.config.historyTokens);

@@ -14,7 +14,7 @@ export {
 } from './dataset.js';
 export type { DatasetContent } from './dataset.js';
 export { readEmbeddings, writeEmbeddings, readEmbeddingsMeta, embeddingsPath } from './embeddings.js';
-export { leaveOneOut, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
+export { leaveOneOut, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
 export type { SplitOptions, ShortUsers } from './split.js';
 export { DEFAULT_TEXT_TEMPLATE, compileTextTemplate, fieldText } from './text.js';
 export type { TextTemplate } from './text.js';

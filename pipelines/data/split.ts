@@ -81,3 +81,15 @@ export function leaveOneOut(sequences: Sequences, split: SplitName, opts: SplitO
   });
   return out;
 }
+
+/**
+ * Each user's training part (every item but the last two, the validation and test targets), users in id order:
+ * the rows of models that learn from every position. Its positions >= 1 are exactly the `train` split's targets.
+ */
+export function trainingSequences(sequences: Sequences): { user: number; items: Int32Array }[] {
+  const out: { user: number; items: Int32Array }[] = [];
+  sequences.items.forEach((seq, user) => {
+    if (seq.length >= MIN_LENGTH.train) out.push({ user, items: seq.subarray(0, seq.length - 2) });
+  });
+  return out;
+}
