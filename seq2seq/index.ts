@@ -24,5 +24,3 @@ export { createStepScorer } from './scorer.js';
 export type { UserContext, ScorerOptions } from './scorer.js';
 export { IncrementalDecoder, supportsIncremental, DEFAULT_DECODE_CACHE } from './decodeCache.js';
 export type { DecodeCacheOptions } from './decodeCache.js';
-export { benchmarkDecode, DEFAULT_DECODE_BENCHMARK } from './benchmarkDecode.js';
-export type { DecodeBenchmarkOptions, DecodeBenchmarkResult } from './benchmarkDecode.js';
