@@ -83,7 +83,6 @@ export interface BeamSearchResult {
   stats: BeamSearchStats;
 }
 
-
 /**
  * Top-`beamSize` prefixes per user, then the best `topK` items per user. Users are the scorer's contexts:
  * one scoring session for all of them, or consecutive sessions where the scorer caps users per session.

@@ -64,23 +64,67 @@ export class PrefixTrie {
    */
   static build(ids: { levels: readonly number[]; codes: Int32Array }): PrefixTrie {
     const levels = [...ids.levels];
+    const L = levels.length;
     const codes = ids.codes;
     checkIds(levels, codes);
-    const n = codes.length / levels.length;
-    const nodes = createNodes(codes, n, levels.length, radixOrder(codes, n, levels));
-    const { childStart, childCode, parent } = childrenCsr(nodes);
+    const n = codes.length / L;
+    const order = radixOrder(codes, n, levels);
+
+    // One sweep over the items in lexicographic order: a new node starts at every depth at or below the
+    // first position where an item differs from the previous one.
+    const nodeCount = new Int32Array(L + 1);
+    nodeCount[0] = 1;
+    const codeAt: Int32Array[] = []; // per depth d < L: code of each depth-(d+1) node, in creation order
+    const parentAt: Int32Array[] = [new Int32Array(0)];
+    for (let d = 0; d < L; d += 1) {
+      codeAt.push(new Int32Array(n));
+      parentAt.push(new Int32Array(n));
+    }
+    const itemLeaf = new Int32Array(n);
+    const leafItemStart = new Int32Array(n + 1);
+    const leafItems = new Int32Array(n);
+    let prev = -1;
+    for (let k = 0; k < n; k += 1) {
+      const item = order[k];
+      let first = 0;
+      if (prev >= 0) {
+        while (first < L && codes[item * L + first] === codes[prev * L + first]) first += 1;
+      }
+      if (prev < 0 || first < L) {
+        for (let d = prev < 0 ? 0 : first; d < L; d += 1) {
+          const node = nodeCount[d + 1];
+          codeAt[d][node] = codes[item * L + d];
+          parentAt[d + 1][node] = nodeCount[d] - 1;
+          nodeCount[d + 1] = node + 1;
+        }
+        leafItemStart[nodeCount[L] - 1] = k;
+      }
+      itemLeaf[item] = nodeCount[L] - 1;
+      leafItems[k] = item;
+      prev = item;
+    }
+    const leaves = n === 0 ? 0 : nodeCount[L];
+    leafItemStart[leaves] = n;
+
+    // Per depth: CSR offsets of each node's children, the children's codes, each node's parent.
+    const childStart: Int32Array[] = [];
+    const childCode: Int32Array[] = [];
+    const parent: Int32Array[] = [new Int32Array(0)];
+    for (let d = 0; d < L; d += 1) {
+      const count = nodeCount[d + 1];
+      const par = parentAt[d + 1].slice(0, count);
+      const start = new Int32Array(nodeCount[d] + 1);
+      for (let j = 0; j < count; j += 1) start[par[j] + 1] += 1;
+      for (let p = 0; p < nodeCount[d]; p += 1) start[p + 1] += start[p];
+      childStart.push(start);
+      childCode.push(codeAt[d].slice(0, count));
+      parent.push(par);
+    }
+    const leafStart = leafItemStart.slice(0, leaves + 1);
     return new PrefixTrie({
-      levels,
-      depth: levels.length,
-      items: n,
-      nodeCount: nodes.nodeCount,
-      childStart,
-      childCode,
-      parent,
-      subtreeItems: subtreeItemCounts(nodes.nodeCount, parent, nodes.leafItemStart),
-      leafItemStart: nodes.leafItemStart,
-      leafItems: nodes.leafItems,
-      itemLeaf: nodes.itemLeaf,
+      levels, depth: L, items: n, nodeCount, childStart, childCode, parent,
+      subtreeItems: subtreeItemCounts(nodeCount, parent, leafStart),
+      leafItemStart: leafStart, leafItems, itemLeaf,
     });
   }
 
@@ -165,81 +209,6 @@ function checkIds(levels: readonly number[], codes: Int32Array): void {
       if (c < 0 || c >= levels[l]) throw new Error(`item ${i}: code at position ${l} must be in [0, ${levels[l]}), got ${c}`);
     }
   }
-}
-
-/** The nodes in creation order, before the per-parent CSR layout. */
-interface TrieNodes {
-  nodeCount: Int32Array; // [L + 1]
-  /** Per depth d < L: the code leading to each depth-(d+1) node. */
-  codeAt: Int32Array[]; // L x [nodeCount[d + 1]]
-  /** Per depth d (index 0 unused): the parent of each depth-d node. */
-  parentAt: Int32Array[]; // (L + 1) x [nodeCount[d]]
-  leafItemStart: Int32Array; // [leaves + 1]
-  leafItems: Int32Array; // [n]
-  itemLeaf: Int32Array; // [n]
-}
-
-/**
- * One sweep over the items in lexicographic order (`order`): a new node starts at every depth at or below
- * the first position where an item differs from the previous one.
- */
-function createNodes(codes: Int32Array, n: number, L: number, order: Int32Array): TrieNodes {
-  const nodeCount = new Int32Array(L + 1);
-  nodeCount[0] = 1;
-  const codeAt: Int32Array[] = [];
-  const parentAt: Int32Array[] = [new Int32Array(0)];
-  for (let d = 0; d < L; d += 1) {
-    codeAt.push(new Int32Array(n));
-    parentAt.push(new Int32Array(n));
-  }
-  const itemLeaf = new Int32Array(n);
-  const leafItemStart = new Int32Array(n + 1);
-  const leafItems = new Int32Array(n);
-  let prev = -1;
-  for (let k = 0; k < n; k += 1) {
-    const item = order[k];
-    let first = 0;
-    if (prev >= 0) {
-      while (first < L && codes[item * L + first] === codes[prev * L + first]) first += 1;
-    }
-    if (prev < 0 || first < L) {
-      for (let d = prev < 0 ? 0 : first; d < L; d += 1) {
-        const node = nodeCount[d + 1];
-        codeAt[d][node] = codes[item * L + d];
-        parentAt[d + 1][node] = nodeCount[d] - 1;
-        nodeCount[d + 1] = node + 1;
-      }
-      leafItemStart[nodeCount[L] - 1] = k;
-    }
-    itemLeaf[item] = nodeCount[L] - 1;
-    leafItems[k] = item;
-    prev = item;
-  }
-  const leaves = n === 0 ? 0 : nodeCount[L];
-  leafItemStart[leaves] = n;
-  return {
-    nodeCount,
-    codeAt: codeAt.map((a, d) => a.slice(0, nodeCount[d + 1])),
-    parentAt: parentAt.map((a, d) => (d === 0 ? a : a.slice(0, nodeCount[d]))),
-    leafItemStart: leafItemStart.slice(0, leaves + 1),
-    leafItems,
-    itemLeaf,
-  };
-}
-
-/** Per depth: CSR offsets of each node's children, the children's codes, and each node's parent. */
-function childrenCsr(nodes: TrieNodes): { childStart: Int32Array[]; childCode: Int32Array[]; parent: Int32Array[] } {
-  const { nodeCount } = nodes;
-  const L = nodeCount.length - 1;
-  const childStart: Int32Array[] = [];
-  for (let d = 0; d < L; d += 1) {
-    const par = nodes.parentAt[d + 1];
-    const start = new Int32Array(nodeCount[d] + 1);
-    for (let j = 0; j < par.length; j += 1) start[par[j] + 1] += 1;
-    for (let p = 0; p < nodeCount[d]; p += 1) start[p + 1] += start[p];
-    childStart.push(start);
-  }
-  return { childStart, childCode: nodes.codeAt, parent: nodes.parentAt };
 }
 
 /** Per depth 0..L: how many items lie under each node (leaf counts summed up the parents). */
