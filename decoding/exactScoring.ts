@@ -1,8 +1,9 @@
 // Exact scoring: the teacher-forced log-probability of every catalog item's full ID for a user, by walking
 // the trie level by level. Items share prefixes, so each trie node is scored once per user (one scorer row
 // per node), not once per item. Ranks the whole catalog exactly; the yardstick for beam search's misses.
+import { TopK } from './topK.js';
 import type { PrefixTrie } from './trie.js';
-import type { StepScorer } from './types.js';
+import type { DecodeStepInput, ScoringSession, StepScorer } from './types.js';
 
 export interface ExactScoringOptions {
   /** Most scorer rows in one `next` call (bounds memory: rows x codes floats); default 65,536. */
@@ -26,10 +27,30 @@ export async function exactScores<C>(
   let widest = 1;
   for (let d = 0; d < L; d += 1) widest = Math.max(widest, trie.nodeCount[d]);
   const usersPerCall = Math.max(1, Math.floor(maxRows / widest));
+  const nodePrefixes = prefixesByDepth(trie);
+  const n = trie.items;
+  const leaves = trie.nodeCount[L];
+  const result = new Float64Array(contexts.length * n);
+  for (let first = 0; first < contexts.length; first += usersPerCall) {
+    const batch = contexts.slice(first, first + usersPerCall);
+    const session = await scorer.start(batch);
+    try {
+      const leafScore = await scoreLeaves(session, trie, nodePrefixes, batch.length); // [users, leaves]
+      for (let u = 0; u < batch.length; u += 1) {
+        const out = (first + u) * n;
+        for (let item = 0; item < n; item += 1) result[out + item] = leafScore[u * leaves + trie.itemLeaf[item]];
+      }
+    } finally {
+      session.close();
+    }
+  }
+  return result;
+}
 
-  // The prefix of every node at every depth, [nodes, d], built once and shared by all users.
+/** The prefix of every node at every depth d < L, `[nodeCount[d], d]`, built once and shared by all users. */
+function prefixesByDepth(trie: PrefixTrie): Int32Array[] {
   const nodePrefixes: Int32Array[] = [new Int32Array(0)];
-  for (let d = 1; d < L; d += 1) {
+  for (let d = 1; d < trie.depth; d += 1) {
     const count = trie.nodeCount[d];
     const out = new Int32Array(count * d);
     const above = nodePrefixes[d - 1];
@@ -41,85 +62,68 @@ export async function exactScores<C>(
     }
     nodePrefixes.push(out);
   }
+  return nodePrefixes;
+}
 
-  const n = trie.items;
-  const result = new Float64Array(contexts.length * n);
-  for (let first = 0; first < contexts.length; first += usersPerCall) {
-    const batch = contexts.slice(first, first + usersPerCall);
-    const U = batch.length;
-    const session = await scorer.start(batch);
-    try {
-      let nodeScore = new Float64Array(U); // [U, nodeCount[0] = 1]
-      for (let d = 0; d < L; d += 1) {
-        const count = trie.nodeCount[d];
-        const width = levels[d];
-        const rows = U * count;
-        const rowUser = new Int32Array(rows);
-        const rowParent = new Int32Array(rows);
-        const prefixes = new Int32Array(rows * d);
-        for (let u = 0; u < U; u += 1) {
-          rowUser.fill(u, u * count, (u + 1) * count);
-          prefixes.set(nodePrefixes[d], u * count * d);
-          if (d === 0) rowParent[u] = -1;
-          else {
-            const parent = trie.parent[d];
-            const above = trie.nodeCount[d - 1];
-            for (let j = 0; j < count; j += 1) rowParent[u * count + j] = u * above + parent[j];
-          }
+/** Teacher-forced log-probability of every leaf for `users` users: one scorer row per (user, node) per depth. */
+async function scoreLeaves(session: ScoringSession, trie: PrefixTrie, nodePrefixes: readonly Int32Array[], users: number): Promise<Float64Array> {
+  let nodeScore = new Float64Array(users); // [users, nodeCount[0] = 1]
+  for (let d = 0; d < trie.depth; d += 1) {
+    const count = trie.nodeCount[d];
+    const width = trie.levels[d];
+    const rows = users * count;
+    const logProbs = await session.next(everyNodeStep(trie, nodePrefixes, d, users));
+    if (logProbs.length !== rows * width) {
+      throw new Error(`the scorer returned ${logProbs.length} log-probs at position ${d}, expected ${rows} rows x ${width} codes = ${rows * width}`);
+    }
+    const childCount = trie.nodeCount[d + 1];
+    const start = trie.childStart[d];
+    const codes = trie.childCode[d];
+    const childScore = new Float64Array(users * childCount); // [users, nodeCount[d + 1]]
+    for (let u = 0; u < users; u += 1) {
+      for (let node = 0; node < count; node += 1) {
+        const row = u * count + node;
+        const s0 = nodeScore[row];
+        for (let j = start[node]; j < start[node + 1]; j += 1) {
+          childScore[u * childCount + j] = s0 + logProbs[row * width + codes[j]];
         }
-        const logProbs = await session.next({ step: d, prefixes, rowUser, rowParent });
-        if (logProbs.length !== rows * width) {
-          throw new Error(`the scorer returned ${logProbs.length} log-probs at position ${d}, expected ${rows} rows x ${width} codes = ${rows * width}`);
-        }
-        const childCount = trie.nodeCount[d + 1];
-        const start = trie.childStart[d];
-        const codes = trie.childCode[d];
-        const childScore = new Float64Array(U * childCount);
-        for (let u = 0; u < U; u += 1) {
-          for (let node = 0; node < count; node += 1) {
-            const row = u * count + node;
-            const s0 = nodeScore[row];
-            for (let j = start[node]; j < start[node + 1]; j += 1) {
-              childScore[u * childCount + j] = s0 + logProbs[row * width + codes[j]];
-            }
-          }
-        }
-        nodeScore = childScore;
       }
-      const leaves = trie.nodeCount[L];
-      for (let u = 0; u < U; u += 1) {
-        const out = (first + u) * n;
-        for (let item = 0; item < n; item += 1) result[out + item] = nodeScore[u * leaves + trie.itemLeaf[item]];
-      }
-    } finally {
-      session.close();
+    }
+    nodeScore = childScore;
+  }
+  return nodeScore;
+}
+
+/** The scorer input of depth d: one row per (user, node), user-major; row parents are the nodes' parents. */
+function everyNodeStep(trie: PrefixTrie, nodePrefixes: readonly Int32Array[], d: number, users: number): DecodeStepInput {
+  const count = trie.nodeCount[d];
+  const rows = users * count;
+  const rowUser = new Int32Array(rows);
+  const rowParent = new Int32Array(rows);
+  const prefixes = new Int32Array(rows * d);
+  for (let u = 0; u < users; u += 1) {
+    rowUser.fill(u, u * count, (u + 1) * count);
+    prefixes.set(nodePrefixes[d], u * count * d);
+    if (d === 0) rowParent[u] = -1;
+    else {
+      const parent = trie.parent[d];
+      const above = trie.nodeCount[d - 1];
+      for (let j = 0; j < count; j += 1) rowParent[u * count + j] = u * above + parent[j];
     }
   }
-  return result;
+  return { step: d, prefixes, rowUser, rowParent };
 }
 
 /** The `k` best items of one score row (ties: lower item first), skipping items `skip` rejects. */
 export function topItems(scores: ArrayLike<number>, k: number, skip?: (item: number) => boolean): Int32Array {
-  const picked: number[] = [];
-  const pickedScore: number[] = [];
+  const best = new TopK(Math.max(0, k));
   for (let item = 0; item < scores.length; item += 1) {
     const s = scores[item];
-    if (!(s > -Infinity) || (skip && skip(item))) continue;
-    if (picked.length === k && !(s > pickedScore[k - 1])) continue;
-    let i = picked.length === k ? k - 1 : picked.length;
-    if (picked.length < k) {
-      picked.push(item);
-      pickedScore.push(s);
-    }
-    while (i > 0 && pickedScore[i - 1] < s) {
-      picked[i] = picked[i - 1];
-      pickedScore[i] = pickedScore[i - 1];
-      i -= 1;
-    }
-    picked[i] = item;
-    pickedScore[i] = s;
+    if (s > -Infinity && !(skip && skip(item))) best.offer(s, item);
   }
-  return Int32Array.from(picked);
+  const items = new Int32Array(best.size);
+  best.drainBestFirst(new Float64Array(best.size), items, 0);
+  return items;
 }
 
 /**

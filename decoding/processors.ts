@@ -5,44 +5,40 @@
 import type { PrefixTrie } from './trie.js';
 import type { LogitsProcessor, ProcessorStep } from './types.js';
 
-/** Keeps every row on the trie: codes that no catalog item continues with become -Infinity. */
+/**
+ * Keeps every row on the trie: codes that no catalog item continues with become -Infinity. `beamSearch`
+ * runs it first on every step of a constrained search, so later processors see the catalog's mask.
+ */
 export class TrieProcessor implements LogitsProcessor {
   constructor(private readonly trie: PrefixTrie) {}
 
-  /** Throws, naming the prefix, when some row has no allowed next code. */
-  check(step: ProcessorStep): void {
-    const { trie } = this;
-    const d = step.step;
-    if (step.width !== trie.levels[d]) throw new Error(`position ${d} has ${trie.levels[d]} codes in the catalog, but the scorer gave ${step.width}`);
-    const start = trie.childStart[d];
-    for (let row = 0; row < step.rows; row += 1) {
-      const node = step.nodes[row];
-      if (node < 0 || start[node + 1] === start[node]) {
-        const prefix = step.prefixes.subarray(row * d, (row + 1) * d);
-        throw new Error(`no catalog item's semantic ID starts with ${trie.formatPrefix(prefix)}: the allowed set for position ${d} is empty (row ${row})`);
-      }
-    }
-  }
-
+  /** Masks in place; throws, naming the prefix, when some row has no allowed next code. */
   apply(step: ProcessorStep, logProbs: Float32Array): void {
-    this.check(step);
     const { trie } = this;
     const d = step.step;
     const width = step.width;
+    if (width !== trie.levels[d]) throw new Error(`position ${d} has ${trie.levels[d]} codes in the catalog, but the scorer gave ${width}`);
     const start = trie.childStart[d];
     const codes = trie.childCode[d];
+    const kept = new Float32Array(width);
     for (let row = 0; row < step.rows; row += 1) {
       const node = step.nodes[row];
-      const lo = start[node];
-      const hi = start[node + 1];
+      const lo = node < 0 ? 0 : start[node];
+      const hi = node < 0 ? 0 : start[node + 1];
+      if (hi === lo) this.throwEmpty(step, row);
       if (hi - lo === width) continue;
+      // Keep the allowed codes' values, mask the whole row at once, put them back: one native fill per row.
       const base = row * width;
-      let next = lo;
-      for (let c = 0; c < width; c += 1) {
-        if (next < hi && codes[next] === c) next += 1;
-        else logProbs[base + c] = -Infinity;
-      }
+      for (let j = lo; j < hi; j += 1) kept[j - lo] = logProbs[base + codes[j]];
+      logProbs.fill(-Infinity, base, base + width);
+      for (let j = lo; j < hi; j += 1) logProbs[base + codes[j]] = kept[j - lo];
     }
+  }
+
+  private throwEmpty(step: ProcessorStep, row: number): never {
+    const d = step.step;
+    const prefix = step.prefixes.subarray(row * d, (row + 1) * d);
+    throw new Error(`no catalog item's semantic ID starts with ${this.trie.formatPrefix(prefix)}: the allowed set for position ${d} is empty (row ${row})`);
   }
 }
 

@@ -65,19 +65,9 @@ export class PrefixTrie {
   static build(ids: { levels: readonly number[]; codes: Int32Array }): PrefixTrie {
     const levels = [...ids.levels];
     const L = levels.length;
-    if (L < 1) throw new Error('semantic IDs need at least one level, got `levels` = []');
-    for (const [l, size] of levels.entries()) {
-      if (!Number.isInteger(size) || size < 1) throw new Error(`\`levels[${l}]\` must be an integer >= 1, got ${size}`);
-    }
     const codes = ids.codes;
-    if (codes.length % L !== 0) throw new Error(`codes length ${codes.length} is not a multiple of the ID length ${L}`);
+    checkIds(levels, codes);
     const n = codes.length / L;
-    for (let i = 0; i < n; i += 1) {
-      for (let l = 0; l < L; l += 1) {
-        const c = codes[i * L + l];
-        if (c < 0 || c >= levels[l]) throw new Error(`item ${i}: code at position ${l} must be in [0, ${levels[l]}), got ${c}`);
-      }
-    }
     const order = radixOrder(codes, n, levels);
 
     // One sweep over the items in lexicographic order: a new node starts at every depth at or below the
@@ -116,6 +106,7 @@ export class PrefixTrie {
     const leaves = n === 0 ? 0 : nodeCount[L];
     leafItemStart[leaves] = n;
 
+    // Per depth: CSR offsets of each node's children, the children's codes, each node's parent.
     const childStart: Int32Array[] = [];
     const childCode: Int32Array[] = [];
     const parent: Int32Array[] = [new Int32Array(0)];
@@ -129,27 +120,11 @@ export class PrefixTrie {
       childCode.push(codeAt[d].slice(0, count));
       parent.push(par);
     }
-    const subtreeItems: Int32Array[] = [];
-    for (let d = 0; d <= L; d += 1) subtreeItems.push(new Int32Array(nodeCount[d]));
-    for (let leaf = 0; leaf < leaves; leaf += 1) subtreeItems[L][leaf] = leafItemStart[leaf + 1] - leafItemStart[leaf];
-    for (let d = L; d >= 1; d -= 1) {
-      const par = parent[d];
-      const below = subtreeItems[d];
-      const above = subtreeItems[d - 1];
-      for (let j = 0; j < below.length; j += 1) above[par[j]] += below[j];
-    }
+    const leafStart = leafItemStart.slice(0, leaves + 1);
     return new PrefixTrie({
-      levels,
-      depth: L,
-      items: n,
-      nodeCount,
-      childStart,
-      childCode,
-      parent,
-      subtreeItems,
-      leafItemStart: leafItemStart.slice(0, leaves + 1),
-      leafItems,
-      itemLeaf,
+      levels, depth: L, items: n, nodeCount, childStart, childCode, parent,
+      subtreeItems: subtreeItemCounts(nodeCount, parent, leafStart),
+      leafItemStart: leafStart, leafItems, itemLeaf,
     });
   }
 
@@ -217,6 +192,38 @@ export class PrefixTrie {
     }
     return bytes;
   }
+}
+
+/** Throws, naming the level, the item, the position and the value, unless every code fits its level. */
+function checkIds(levels: readonly number[], codes: Int32Array): void {
+  const L = levels.length;
+  if (L < 1) throw new Error('semantic IDs need at least one level, got `levels` = []');
+  for (const [l, size] of levels.entries()) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`\`levels[${l}]\` must be an integer >= 1, got ${size}`);
+  }
+  if (codes.length % L !== 0) throw new Error(`codes length ${codes.length} is not a multiple of the ID length ${L}`);
+  const n = codes.length / L;
+  for (let i = 0; i < n; i += 1) {
+    for (let l = 0; l < L; l += 1) {
+      const c = codes[i * L + l];
+      if (c < 0 || c >= levels[l]) throw new Error(`item ${i}: code at position ${l} must be in [0, ${levels[l]}), got ${c}`);
+    }
+  }
+}
+
+/** Per depth 0..L: how many items lie under each node (leaf counts summed up the parents). */
+function subtreeItemCounts(nodeCount: Int32Array, parent: Int32Array[], leafItemStart: Int32Array): Int32Array[] {
+  const L = nodeCount.length - 1;
+  const counts: Int32Array[] = [];
+  for (let d = 0; d <= L; d += 1) counts.push(new Int32Array(nodeCount[d]));
+  for (let leaf = 0; leaf + 1 < leafItemStart.length; leaf += 1) counts[L][leaf] = leafItemStart[leaf + 1] - leafItemStart[leaf];
+  for (let d = L; d >= 1; d -= 1) {
+    const par = parent[d];
+    const below = counts[d];
+    const above = counts[d - 1];
+    for (let j = 0; j < below.length; j += 1) above[par[j]] += below[j];
+  }
+  return counts;
 }
 
 /** Item indices in lexicographic order of their codes (stable LSD radix sort, O(n * L)). */

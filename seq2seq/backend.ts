@@ -272,8 +272,3 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
-
-/** The chosen backend, or null before `initBackend`. */
-export async function currentBackend(): Promise<BackendInfo | null> {
-  return active ? active : null;
-}

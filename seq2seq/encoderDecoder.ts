@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, paddingBias, positionBias, rmsNorm,
-  splitHeads, splitHeadsTransposed, type AttentionShape,
+  bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm,
+  type AttentionShape,
 } from './layers.js';
 import {
   embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
@@ -27,13 +27,6 @@ interface CrossKeysValues {
   keyMask: tf.Tensor; // [users, S]
 }
 
-/** The same memory split into heads, keys transposed, and the padding bias (the layout decodeCache.ts uses). */
-interface CrossMemory {
-  users: number;
-  kT: tf.Tensor3D[]; // per layer [users*heads, headDim, S]
-  v: tf.Tensor3D[]; // per layer [users*heads, S, headDim]
-  bias: tf.Tensor; // [users, 1, 1, S]
-}
 
 interface EncDecScoringContext extends ScoringContext {
   memory: CrossKeysValues;
@@ -109,17 +102,6 @@ export class EncoderDecoder implements TokenModel {
       x = tf.add(x, dropout(f, c.dropout, seeds.next())); // [batch, S, d]
     }
     return dropout(rmsNorm(x, p.get('enc.ln')), c.dropout, seeds.next()); // [batch, S, d]
-  }
-
-  /** Cross-attention keys/values of every decoder layer, split into heads (keys transposed), once per user. */
-  crossMemory(enc: tf.Tensor, srcMask: Float32Array): CrossMemory {
-    const m = this.crossKeysValues(enc, srcMask);
-    return {
-      users: m.users,
-      kT: m.k.map((k) => splitHeadsTransposed(k, this.shape)), // per layer [users*heads, headDim, S]
-      v: m.v.map((v) => splitHeads(v, this.shape)), // per layer [users*heads, S, headDim]
-      bias: paddingBias(m.keyMask), // [users, 1, 1, S]
-    };
   }
 
   /** Cross-attention keys/values of every decoder layer, once per user. */

@@ -2,7 +2,7 @@
 // the length so that a truncated or mismatched file fails with its name, not with garbage codes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from './atomicWrite.js';
+import { writeFileAtomic } from './atomicWrite.js';
 
 export async function saveFloat32(dir: string, name: string, values: Float32Array): Promise<void> {
   const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
@@ -32,10 +32,6 @@ export async function loadFloat32(dir: string, name: string, expectedLength: num
   const out = new Float32Array(expectedLength);
   new Uint8Array(out.buffer).set(bytes);
   return out;
-}
-
-export function saveJson(dir: string, name: string, value: unknown): Promise<void> {
-  return writeJsonAtomic(join(dir, name), value);
 }
 
 function parseJson<T>(text: string, path: string): T {

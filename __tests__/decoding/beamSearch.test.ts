@@ -1,5 +1,5 @@
 import { PrefixTrie, beamSearch, exactScores, topItems, beamMissRate, randomCatalog, TrieProcessor, resolveBeamSearch } from '../../decoding/index.js';
-import type { Candidate } from '../../decoding/index.js';
+import type { Candidate, LogitsProcessor, ProcessorStep, StepScorer } from '../../decoding/index.js';
 import { toyLogProbs, toyScore, toyScorer, type ToyScorerLog } from './toyScorer.js';
 
 const levels = [4, 3, 5];
@@ -161,6 +161,100 @@ describe('beamSearch', () => {
     const nan = { levels, start: async () => ({ next: async () => new Float32Array(24).fill(NaN), close: () => {} }) };
     await expect(beamSearch(nan, trie, users, { beamSize: 2, topK: 1, constrained: false })).rejects.toThrow(/NaN at position 0, row 0, code 0/);
     await expect(beamSearch(toyScorer([4, 3]), trie, users, {})).rejects.toThrow(/levels \[4, 3\] differ from the catalog's \[4, 3, 5\]/);
+  });
+});
+
+/** A user-written processor: bans `code` at position `step` for every row, and records what it saw. */
+function banCode(step: number, code: number, seen: { step: number; finite: number[]; allowed: number[] }[] = []): LogitsProcessor {
+  return {
+    apply(at: ProcessorStep, logProbs: Float32Array): void {
+      for (let row = 0; row < at.rows; row += 1) {
+        const finite: number[] = [];
+        for (let c = 0; c < at.width; c += 1) if (logProbs[row * at.width + c] > -Infinity) finite.push(c);
+        const allowed = at.nodes[row] >= 0 ? Array.from(trie.allowedCodes(at.step, at.nodes[row])) : [];
+        seen.push({ step: at.step, finite, allowed });
+        if (at.step === step) logProbs[row * at.width + code] = -Infinity;
+      }
+    },
+  };
+}
+
+describe('beamSearch with processors (the trie mask and user processors on one path)', () => {
+  it.each([
+    [0, 1, 25],
+    [1, 0, 25],
+    [2, 3, 4],
+    [0, 2, 2],
+  ])('honours a user processor banning at position %i the code %i (beam %i): equals the definition with that code removed', async (step, code, beam) => {
+    const seen: { step: number; finite: number[]; allowed: number[] }[] = [];
+    const topK = Math.min(beam, 5);
+    const { candidates } = await beamSearch(toyScorer(levels), trie, users, { beamSize: beam, topK, processors: [banCode(step, code, seen)] });
+    for (const [u, ctx] of users.entries()) {
+      const ref = referenceBeams(ctx.user, beam, true, (prefix) => prefix.length === step + 1 && prefix[step] === code).slice(0, topK);
+      expect(candidates[u].map((c) => Array.from(c.ids))).toEqual(ref.map((r) => r.ids));
+      expect(candidates[u].map((c) => c.score)).toEqual(ref.map((r) => r.score));
+      for (const c of candidates[u]) expect(c.ids[step]).not.toBe(code);
+    }
+    // The trie processor ran before it, through the same interface: what it saw finite is exactly the
+    // catalog's allowed codes of each row (the toy scorer gives every code a finite log-prob).
+    expect(seen.length).toBeGreaterThan(0);
+    for (const s of seen) expect(s.finite).toEqual(s.allowed);
+  });
+
+  it('with a full beam and a banned code equals exhaustive search over the items left', async () => {
+    const { candidates } = await beamSearch(toyScorer(levels), trie, users, { beamSize: 25, topK: 10, processors: [banCode(1, 0)] });
+    for (const [u, ctx] of users.entries()) {
+      const expected = exhaustiveItems(ctx.user, (item) => idsOf(item)[1] !== 0).slice(0, 10);
+      expect(itemsOf(candidates[u])).toEqual(expected.map((e) => e.item));
+      candidates[u].forEach((c, k) => expect(c.score).toBe(expected[k].score));
+    }
+  });
+
+  it.each([1, 3, 8, 25])('constrained search = unconstrained search with the TrieProcessor passed as a user processor (beam %i)', async (beam) => {
+    const topK = Math.min(beam, 6);
+    const options = { beamSize: beam, topK, excludeHistory: true, denyItems: [4, 9] };
+    const constrained = await beamSearch(toyScorer(levels), trie, users, options);
+    const masked = await beamSearch(toyScorer(levels), trie, users, { ...options, constrained: false, processors: [new TrieProcessor(trie)] });
+    expect(masked.candidates).toEqual(constrained.candidates);
+    expect(masked.stats.invalid).toBe(0);
+    expect(masked.stats.generated).toBe(constrained.stats.generated);
+  });
+
+  it('splits a batch into sessions of maxUsersPerSession users with the same results; rowUser counts per session', async () => {
+    const excludeItems = users.map((ctx) => [ctx.user + 10]);
+    const sessionUsers: number[] = [];
+    const perSessionUser: LogitsProcessor = {
+      apply(step, logProbs) {
+        if (step.step === 0) sessionUsers.push(Math.max(...step.rowUser) + 1);
+        // a per-user ban read through rowUser: user index 0 of each session may not start with code 0
+        for (let row = 0; row < step.rows; row += 1) if (step.step === 0 && step.rowUser[row] === 0) logProbs[row * step.width] = -Infinity;
+      },
+    };
+    const whole = await beamSearch(toyScorer(levels), trie, users.slice(0, 2), { beamSize: 6, topK: 4, excludeItems: excludeItems.slice(0, 2) });
+    const log: ToyScorerLog = { sessions: 0, closed: 0, rowsPerStep: [] };
+    const capped: StepScorer<{ user: number; history: Int32Array }> = { ...toyScorer(levels, log), maxUsersPerSession: 2 };
+    const split = await beamSearch(capped, trie, users, { beamSize: 6, topK: 4, excludeItems, processors: [perSessionUser] });
+    expect(log.sessions).toBe(3);
+    expect(log.closed).toBe(3);
+    expect(sessionUsers).toEqual([2, 2, 2]);
+    expect(split.stats.users).toBe(users.length);
+    expect(split.candidates).toHaveLength(users.length);
+    for (const [u, ctx] of users.entries()) {
+      for (const c of split.candidates[u]) expect(c.item).not.toBe(excludeItems[u][0]);
+      if (u % 2 === 0) for (const c of split.candidates[u]) expect(c.ids[0]).not.toBe(0);
+      const ref = referenceBeams(ctx.user, 6, true, (prefix) => {
+        if (u % 2 === 0 && prefix.length === 1 && prefix[0] === 0) return true;
+        const node = trie.lookup(prefix);
+        return node >= 0 && Array.from({ length: trie.items }, (_, i) => i).every((i) => i === excludeItems[u][0] || !idsOf(i).slice(0, prefix.length).every((c, d) => c === prefix[d]));
+      });
+      expect(split.candidates[u].map((c) => Array.from(c.ids))).toEqual(ref.slice(0, 4).map((r) => r.ids));
+    }
+    expect(split.candidates[1]).toEqual(whole.candidates[1]); // user 1 is no session's first user: unaffected by the ban
+  });
+
+  it('rejects a scorer whose maxUsersPerSession is no integer >= 1', async () => {
+    const bad = { ...toyScorer(levels), maxUsersPerSession: 0 };
+    await expect(beamSearch(bad, trie, users, { beamSize: 2, topK: 1 })).rejects.toThrow("the scorer's maxUsersPerSession must be an integer >= 1, got 0");
   });
 });
 

@@ -10,6 +10,15 @@ import {
 import { sentencePieceTerms } from '../../pipelines/embed/sentencePiece.js';
 import { writeFixtureDataset } from './fixtures.js';
 
+const SPM_MISSING = 'spm_train is not installed (Debian/Ubuntu: apt-get install sentencepiece)';
+const spmTrain = await findSpmTrain();
+if (!spmTrain) console.warn(`skipped: ${SPM_MISSING}`);
+/** A test that runs spm_train: skipped, with the reason in its name, where it is not installed. */
+function itWithSpmTrain(name: string, fn: () => Promise<unknown>): void {
+  if (spmTrain) it(name, fn);
+  else it.skip(`${name} (skipped: ${SPM_MISSING})`, fn);
+}
+
 let data: string;
 beforeAll(async () => {
   data = await writeFixtureDataset();
@@ -130,11 +139,7 @@ describe('SentencePiece', () => {
     await expect(sentencePieceTerms(join(data, 'absent.model'))).rejects.toThrow(/absent\.model: file not found/);
   });
 
-  it('trains a model with spm_train and embeds with its pieces', async () => {
-    if (!(await findSpmTrain())) {
-      console.warn('skipped: spm_train is not installed (Debian/Ubuntu: apt-get install sentencepiece)');
-      return;
-    }
+  itWithSpmTrain('trains a model with spm_train and embeds with its pieces', async () => {
     const model = join(dirname(data), 'items.model');
     const trained = await trainSentencePiece({ data, vocabSize: 60, out: model });
     expect(existsSync(model)).toBe(true);
