@@ -4,7 +4,8 @@
 import {
   beamMissRate, beamSearch, exactScores, PrefixTrie, topItems, type BeamSearchStats, type InvalidIdFallback, type StepScorer,
 } from '../decoding/index.js';
-import { Progress, type EmbeddingMatrix, type ItemTokenizer, type SemanticIds } from '../tokenizer/index.js';
+import type { EmbeddingMatrix, ItemTokenizer, SemanticIds } from '../tokenizer/index.js';
+import { Progress } from '../tokenizer/io/index.js';
 import type { Example, Sequences } from './data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from './metrics.js';
 
@@ -339,7 +340,7 @@ export function evenSample(total: number, count: number | undefined): number[] {
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
   const { readDataset, readEmbeddings, leaveOneOut, DEFAULT_MAX_HISTORY } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
-  const { writeJsonAtomic } = await import('../tokenizer/index.js');
+  const { writeJsonAtomic } = await import('../tokenizer/io/index.js');
   const { initBackend, loadModel, createStepScorer } = await import('../seq2seq/index.js');
   if (options.split !== 'valid' && options.split !== 'test') throw new Error(`--split must be valid or test, got "${String(options.split)}"`);
   const ks = [...(options.ks ?? [5, 10, 20])].sort((a, b) => a - b);

@@ -5,7 +5,8 @@
 // empty history are counted and listed (sample keys) in the sidecar, never silently dropped.
 import { access, readFile } from 'node:fs/promises';
 import { beamSearch, PrefixTrie, type StepScorer } from '../decoding/index.js';
-import { Progress, writeJsonAtomic, type SemanticIds } from '../tokenizer/index.js';
+import { type SemanticIds } from '../tokenizer/index.js';
+import { Progress, writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
   float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8Vector,
   writeParquetTable, DEFAULT_MAX_HISTORY, type Dataset,

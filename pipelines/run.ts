@@ -15,7 +15,7 @@
 // editing only `train` re-trains, re-evaluates and re-recommends without re-tokenizing.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeJsonAtomic } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import { runStages, type StageContext, type StageDefinition, type StageOutcome } from './runner.js';
 import type { PipelineConfig } from './runConfig.js';
 import { writeRunReport } from './report/index.js';

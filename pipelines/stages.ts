@@ -4,7 +4,8 @@
 import { copyFile, cp, mkdir, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { resolveModelConfig, resolveTrainConfig } from '../seq2seq/index.js';
-import { createTokenizer, writeJsonAtomic } from '../tokenizer/index.js';
+import { createTokenizer } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
   generateDataset, importDataset, readDataset, readParquetTable, readUtf8Column, readInt32Column,
   makeTable, utf8Vector, writeParquetTable, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,

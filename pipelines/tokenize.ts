@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildReport, createTokenizer, disambiguate, disambiguateNew, formatReport, loadTokenizer, readTokenizerManifest,
-  saveTokenizer, writeDirAtomic, writeJsonAtomic, parseFixedIds, collisionStats,
-  type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
+  saveTokenizer, parseFixedIds, collisionStats, type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
 } from '../tokenizer/index.js';
+import { writeDirAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { initBackend } from '../seq2seq/index.js';
 import {
   fixedSizeListVector, int32Vector, makeTable, readEmbeddings, readFixedSizeListColumn, readInt32Column,

@@ -7,7 +7,7 @@ import {
   Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type TrainConfig, type TrainResult,
 } from '../seq2seq/index.js';
-import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/index.js';
+import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { leaveOneOut, readDataset } from './data/index.js';
 import { evaluateModel, evenSample, popularityRanks, trainingPopularity } from './evaluate.js';
 import { metricsFromRanks } from './metrics.js';

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
+import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { DataOrder, type Batcher, type DataPosition, type Example, type TokenBatch } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
 import type { TrainConfig } from './config.js';

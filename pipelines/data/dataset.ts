@@ -8,7 +8,7 @@
 // included, because embeddings of another catalog would silently misalign with the new item ids.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirAtomic, writeJsonAtomic } from '../../tokenizer/index.js';
+import { writeDirAtomic, writeJsonAtomic } from '../../tokenizer/io/index.js';
 import {
   float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
   readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
