@@ -5,7 +5,8 @@ import {
   beamMissRate, beamSearch, exactScores, PrefixTrie, topItems, type BeamSearchStats, type InvalidIdFallback, type StepScorer,
 } from '../decoding/index.js';
 import type { EmbeddingMatrix, ItemTokenizer, SemanticIds } from '../tokenizer/index.js';
-import { Progress } from '../tokenizer/io/index.js';
+import { checkOutputFile, Progress } from '../tokenizer/io/index.js';
+import { checkProvenance } from './provenance.js';
 import type { Example, Sequences } from './data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from './metrics.js';
 
@@ -326,6 +327,8 @@ export interface EvaluationRunOptions {
   /** With `unconstrained`: map invalid IDs to the nearest item (tokenizer decode + HNSW over the embeddings). */
   fallback?: boolean;
   out: string;
+  /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
+  allowMismatch?: boolean;
   progress?: boolean;
 }
 
@@ -336,8 +339,21 @@ export function evenSample(total: number, count: number | undefined): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor((i * total) / count));
 }
 
-/** `semid eval`: the model, popularity and dense baselines on one split, written to `out` as JSON. */
+/**
+ * `semid eval`: the model, popularity and dense baselines on one split, written to `out` as JSON. `out` is checked
+ * before any work; the model's tensors are released when it returns (several calls in one process keep none).
+ */
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
+  await checkOutputFile(options.out);
+  const held: { model?: { dispose(): void } } = {};
+  try {
+    return await evaluateRun(options, held);
+  } finally {
+    held.model?.dispose();
+  }
+}
+
+async function evaluateRun(options: EvaluationRunOptions, held: { model?: { dispose(): void } }): Promise<Record<string, unknown>> {
   const { readDataset, readEmbeddings, leaveOneOut, DEFAULT_MAX_HISTORY } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
   const { writeJsonAtomic } = await import('../tokenizer/io/index.js');
@@ -360,9 +376,11 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
   const examples = evenSample(all.length, options.users).map((i) => all[i]);
   if (examples.length === 0) throw new Error(`${options.data}: no ${options.split} examples (every user is too short)`);
   const trie = PrefixTrie.build(itemCodes);
+  await checkProvenance({ model: options.model, data: options.data, tokenizer: options.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: options.allowMismatch, command: 'eval' });
 
   await initBackend({ quiet: options.progress === false });
   const model = await loadModel(options.model);
+  held.model = model;
   const scorer = createStepScorer(model, itemCodes);
   let fallback: InvalidIdFallback | undefined;
   if (options.fallback) {

@@ -76,7 +76,8 @@ export interface RunStagesOptions {
 }
 
 export const MARKER = '.stage.json';
-const STARTED = '.started.json';
+/** A stage's start record; its `.semid` prefix makes it bookkeeping, so the stage's writer sees an empty directory. */
+const STARTED = '.semid-started.json';
 
 // --- hashing ---------------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ import { leaveOneOut, readDataset } from './data/index.js';
 import { evaluateModel, evenSample, popularityRanks, trainingPopularity } from './evaluate.js';
 import { metricsFromRanks } from './metrics.js';
 import { readItemCodes } from './tokenize.js';
+import { checkProvenance, trainingProvenance } from './provenance.js';
+import { etaCheck, guardTraining, type GuardedRun, type RunOutcome, type StopRequest } from './trainDir.js';
 
 export interface TrainModelOptions {
   /** Data set directory. */
@@ -29,6 +31,8 @@ export interface TrainModelOptions {
   /** Flat fields (CLI flags, --config file), split into model and trainer fields; win over `model`/`train`. */
   overrides?: Record<string, unknown>;
   resume?: boolean;
+  /** With `resume`: go on although the data set or tokenizer differ from the run's (see provenance.ts). */
+  allowMismatch?: boolean;
   /** Validation users sampled evenly from the validation split (0 = no validation). Default 500. */
   validUsers?: number;
   /** Beam size of validation search. Default 20. */
@@ -65,7 +69,32 @@ function changedFields(before: object, after: object): string[] {
   return Object.entries(after).filter(([k, v]) => JSON.stringify(b[k]) !== JSON.stringify(v)).map(([k, v]) => `${k} ${JSON.stringify(b[k])} -> ${JSON.stringify(v)}`);
 }
 
-export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult> {
+/**
+ * `semid train`: a training run with MODELDIR locked, staged when MODELDIR already holds a model, stopped cleanly
+ * by Ctrl-C (trainDir.ts); a resumed run keeps its validation users and beam.
+ */
+export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult & RunOutcome> {
+  const log = (m: string): void => {
+    if (!opts.silent) process.stderr.write(`${m}\n`);
+  };
+  return guardTraining(opts.out, Boolean(opts.resume), log, async (run) => runTraining({ ...opts, ...(await keptValidation(opts, run, log)), out: run.work }, run.stop));
+}
+
+/** Validation settings a resumed run must keep (its "best" compares validations); an explicit other value is refused. */
+async function keptValidation(opts: TrainModelOptions, run: GuardedRun, log: (m: string) => void): Promise<{ validUsers?: number; beam?: number }> {
+  if (run.resumeStep === null) return {};
+  const saved = (await readJsonIfPresent<{ validation?: { users: number; beam: number } }>(join(run.work, 'config.json')))?.validation;
+  if (!saved) return {};
+  for (const [flag, given, kept] of [['--valid-users', opts.validUsers, saved.users], ['--beam', opts.beam, saved.beam]] as const) {
+    if (given !== undefined && given !== kept) {
+      throw new Error(`--resume: ${opts.out} validates with ${flag} ${kept}; ${flag} ${given} would make "best" compare different validations: drop ${flag} or train into a new directory`);
+    }
+  }
+  log(`train: resuming ${run.work} from step ${run.resumeStep}, validating on ${saved.users} users with beam ${saved.beam}`);
+  return { validUsers: saved.users, beam: saved.beam };
+}
+
+async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<TrainModelResult> {
   const log = (m: string): void => {
     if (!opts.silent) process.stderr.write(`${m}\n`);
   };
@@ -91,6 +120,7 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
   if (codeRows !== items) throw new Error(`${opts.tokenizer} has codes for ${codeRows} items but the data set ${opts.data} has ${items} items`);
   const examples = leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory });
   if (examples.length === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
+  if (saved) await checkProvenance({ model: opts.out, data: opts.data, tokenizer: opts.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: opts.allowMismatch, command: 'train --resume' });
 
   await initBackend({ quiet: opts.silent });
   const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets });
@@ -98,7 +128,11 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
   const batcher = new Batcher(vocab, itemCodes, modelConfig.maxHistory, modelConfig.historyTokens);
   const parameters = model.params.count();
   log(`train: ${examples.length} examples, ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
-  await writeJsonAtomic(join(opts.out, 'config.json'), { model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null });
+  await writeJsonAtomic(join(opts.out, 'config.json'), {
+    model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null,
+    validation: { users: opts.validUsers ?? 500, beam: opts.beam ?? 20 },
+    provenance: trainingProvenance(dataset.items.keys, itemCodes, { model: modelConfig, train: trainConfig }),
+  });
   await writeJsonAtomic(join(opts.out, 'vocab.json'), vocab.toJSON());
 
   const validUsers = opts.validUsers ?? 500;
@@ -120,7 +154,7 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
     }
   }
   try {
-    const result = await train({ model, config: trainConfig, examples, batcher, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent });
+    const result = await train({ model, config: trainConfig, examples, batcher, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent, stop, onStep: etaCheck(trainConfig.steps, stop) });
     return { ...result, out: opts.out, model: modelConfig, train: trainConfig, examples: examples.length, parameters, popularity };
   } finally {
     model.dispose();

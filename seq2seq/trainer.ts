@@ -34,6 +34,8 @@ export interface TrainOptions {
   maxStepsThisRun?: number;
   /** Called after every step with its loss. */
   onStep?: (step: number, loss: number) => void;
+  /** Checked between steps: once `aborted`, the run stops as with maxStepsThisRun (a checkpoint is written). */
+  stop?: { readonly aborted: boolean };
 }
 
 export interface TrainResult {
@@ -324,6 +326,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   while (state.step < c.steps && !state.stoppedEarly) {
     if (opts.maxStepsThisRun !== undefined && stepsThisRun >= opts.maxStepsThisRun) break;
+    if (opts.stop?.aborted) break;
     const { indices, after } = order.next(state.position);
     const batch = batcher.batch(Array.from(indices, (i) => examples[i]));
     const t = state.step + 1;

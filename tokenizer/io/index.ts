@@ -5,7 +5,7 @@ export { parseJson, readJsonFile, readJsonIfPresent } from './json.js';
 export { acquireLock, withLock, lockPath, currentCommand } from './lock.js';
 export type { LockInfo, RunLock } from './lock.js';
 export {
-  MARK_FILE, checkOutputDir, checkNotInput, isWithin, isBookkeeping, outputMark, readMark, writeMark, semidVersion,
+  MARK_FILE, checkOutputDir, checkOutputFile, checkNotInput, isWithin, isBookkeeping, outputMark, readMark, writeMark, semidVersion,
 } from './outputDir.js';
 export type { OutputKind, OutputMark, OutputRule, OutputState } from './outputDir.js';
 export { fingerprint, sha256 } from './fingerprint.js';

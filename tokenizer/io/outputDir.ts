@@ -119,3 +119,23 @@ export function checkNotInput(out: string, inputs: Record<string, string | undef
     }
   }
 }
+
+/**
+ * Checks, before any work, that a single-file output can be written at `path`: not a directory, and its
+ * parent is a directory (or can be made).
+ */
+export async function checkOutputFile(path: string, flag = '--out'): Promise<void> {
+  const info = await stat(path).catch(() => null);
+  if (info?.isDirectory()) throw new Error(`${flag} ${path} is a directory: give a file path (e.g. ${join(path, 'metrics.json')})`);
+  let parent = resolve(path, '..');
+  for (;;) {
+    const p = await stat(parent).catch(() => null);
+    if (p) {
+      if (!p.isDirectory()) throw new Error(`${flag} ${path}: ${parent} is a file, not a directory`);
+      return;
+    }
+    const up = resolve(parent, '..');
+    if (up === parent) return;
+    parent = up;
+  }
+}
