@@ -60,7 +60,7 @@ describe('recommend', () => {
     const sidecar = JSON.parse(await readFile(join(dir, 'recs-00000-of-00003.report.json'), 'utf8'));
     expect(sidecar.issues.emptyHistory).toEqual({ users: 1, sample: ['u5'] });
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
-    await expect(writeRecommendations({ ...common, topK: 3, out, shards: 3 })).rejects.toThrow(/exists but was written with other settings/);
+    await expect(writeRecommendations({ ...common, topK: 3, out, shards: 3 })).rejects.toThrow(/3 shard file\(s\) were written with other settings: recs-00000-of-00003.parquet \(topK 4 instead of 3\)/);
   });
 
   it('reports unknown items, unknown users and empty histories from an input table', () => {
