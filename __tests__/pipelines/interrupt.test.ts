@@ -42,7 +42,7 @@ async function waitFor(path: string, run: Run, seconds = 90): Promise<void> {
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
     if (await access(path).then(() => true, () => false)) return;
-    if (run.child.exitCode !== null) throw new Error(`semid exited ${run.child.exitCode} before ${path} appeared:\n${run.err()}`);
+    if (run.child.exitCode !== null || run.child.signalCode !== null) throw new Error(`semid exited ${run.child.exitCode} before ${path} appeared:\n${run.err()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${path} did not appear in ${seconds} s:\n${run.err()}`);
@@ -91,7 +91,7 @@ describe('interrupted and concurrent training runs (child processes)', () => {
       first.child.kill('SIGKILL');
     }
     expect(first.err()).toContain('SIGINT: finishing the current step and writing a checkpoint');
-    expect(first.out()).toMatch(new RegExp(`stopped at step \\d+ of 100000 \\(SIGINT\\); checkpoint in ${model}.staging/checkpoints/last\\nresume with: semid train .*--seed 11 --resume\\n`));
+    expect(first.out()).toMatch(new RegExp(`stopped at step \\d+ of 100000 \\(SIGINT\\); checkpoint in ${model}.staging/checkpoints/last\\nresume with: semid train .*--seed 11 .*--resume\\n`));
     expect(await snapshot(model)).toEqual(before); // nothing of the new run in MODELDIR
     const stopped = JSON.parse(await readFile(join(`${model}.staging`, 'checkpoints', 'last', 'state.json'), 'utf8'));
     expect(stopped.step).toBeGreaterThanOrEqual(5);
@@ -107,6 +107,7 @@ describe('interrupted and concurrent training runs (child processes)', () => {
   }, 300_000);
 
   test('case 3: kill -9 during a new run leaves the old model whole; the next run takes over the stale lock', async () => {
+    await rm(`${model}.staging`, { recursive: true, force: true }); // this run's checkpoint is the one waited for
     const before = await snapshot(model);
     const run = semid(train(13));
     await waitFor(join(`${model}.staging`, 'checkpoints', 'last', 'state.json'), run);
@@ -125,11 +126,12 @@ describe('interrupted and concurrent training runs (child processes)', () => {
 
   test('a second Ctrl-C exits at once', async () => {
     // Larger batches, so that the second signal comes while the first step and its checkpoint are finishing.
+    await rm(`${model}.staging`, { recursive: true, force: true });
     const run = semid(train(15, ['--steps', '100000', '--batch-size', '256']));
     try {
       await waitFor(join(`${model}.staging`, 'checkpoints', 'last', 'state.json'), run);
       run.child.kill('SIGINT');
-      while (!run.err().includes('SIGINT: finishing') && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+      while (!run.err().includes('SIGINT: finishing') && run.child.exitCode === null && run.child.signalCode === null) await new Promise((r) => setTimeout(r, 5));
       run.child.kill('SIGINT');
       expect(await run.exit).toBe(130);
     } finally {
