@@ -1,6 +1,6 @@
 // One suite variant in its own process, so that its peak memory (VmHWM) and its tfjs backend are its own.
 // Started by runner.ts as `node --import tsx bench/child.ts '<json request>'`; writes its result as JSON.
-import { writeJsonAtomic } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import { initBackend } from '../seq2seq/index.js';
 import { LoadMeter, peakRssMiB } from './measure.js';
 import { getSuite } from './suites.js';

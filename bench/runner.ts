@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import { describeWebGpuAdapter } from '../seq2seq/index.js';
 import type { ChildRequest, ChildResult } from './child.js';
 import { defaultDataDir } from './datasets.js';

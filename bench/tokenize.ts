@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { embedTexts, fitTokenizer } from '../pipelines/index.js';
-import { tokenizerMethods, writeFileAtomic, writeJsonAtomic, type EmbeddingMatrix, type TokenizerReport } from '../tokenizer/index.js';
+import { tokenizerMethods, type EmbeddingMatrix, type TokenizerReport } from '../tokenizer/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { beautyAbsent, beautyFiles, loadBeauty } from './datasets.js';
 import { gaussianMatrix } from './kmeans.js';
 import { summarize, timeRepeated } from './measure.js';

@@ -10,6 +10,7 @@ import {
   BACKEND_NAMES, findVulkanLoader, initBackend, listVulkanIcds, packageVersion, probeWebGpuAdapter,
   type BackendInfo, type BackendName, type VulkanIcd, type WebGpuAdapterProbe,
 } from '../seq2seq/index.js';
+import { semidVersion } from '../tokenizer/io/index.js';
 
 /** Packages whose versions a bug report needs. */
 export const DOCTOR_PACKAGES = [
@@ -197,6 +198,7 @@ export function formatDoctorReport(r: DoctorReport): string {
   lines.push(`semid ${r.semid ?? '(version unknown)'} doctor`);
   row('node', `${r.node.version} (${r.node.platform} ${r.node.arch})`);
   row('cpus', `${r.cpu.count} x ${r.cpu.model}, ${r.cpu.memoryGiB} GiB memory`);
+  row('your files', 'what is atomic, resumable and never overwritten: README.md, "What semid guarantees"');
 
   lines.push('packages');
   for (const [pkg, version] of Object.entries(r.packages)) row(pkg, version ?? 'not installed');
@@ -233,14 +235,6 @@ export function formatDoctorReport(r: DoctorReport): string {
   if (r.nvidia) row('nvidia-smi', r.nvidia);
   for (const [key, value] of Object.entries(r.env)) row(`$${key}`, value);
   return `${lines.join('\n')}\n`;
-}
-
-function semidVersion(): string | null {
-  try {
-    return (createRequire(import.meta.url)('../package.json') as { version?: string }).version ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function fmt(value: boolean | null): string {

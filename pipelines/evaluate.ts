@@ -5,7 +5,9 @@ import {
   beamMissRate, beamSearch, exactScores, PrefixTrie, rankCatalog, topItems, type BeamSearchStats, type CatalogScorer, type Candidate,
   type InvalidIdFallback, type StepScorer,
 } from '../decoding/index.js';
-import { Progress, type EmbeddingMatrix, type ItemTokenizer, type SemanticIds } from '../tokenizer/index.js';
+import type { EmbeddingMatrix, ItemTokenizer, SemanticIds } from '../tokenizer/index.js';
+import { checkOutputFile, Progress } from '../tokenizer/io/index.js';
+import { checkProvenance } from './provenance.js';
 import type { Example, Sequences } from './data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from './metrics.js';
 
@@ -357,6 +359,8 @@ export interface EvaluationRunOptions {
   /** With `unconstrained`: map invalid IDs to the nearest item (tokenizer decode + HNSW over the embeddings). */
   fallback?: boolean;
   out: string;
+  /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
+  allowMismatch?: boolean;
   progress?: boolean;
 }
 
@@ -367,11 +371,24 @@ export function evenSample(total: number, count: number | undefined): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor((i * total) / count));
 }
 
-/** `semid eval`: the model, popularity and dense baselines on one split, written to `out` as JSON. */
+/**
+ * `semid eval`: the model, popularity and dense baselines on one split, written to `out` as JSON. `out` is checked
+ * before any work; the model's tensors are released when it returns (several calls in one process keep none).
+ */
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
+  await checkOutputFile(options.out);
+  const held: { model?: { dispose(): void } } = {};
+  try {
+    return await evaluateRun(options, held);
+  } finally {
+    held.model?.dispose();
+  }
+}
+
+async function evaluateRun(options: EvaluationRunOptions, held: { model?: { dispose(): void } }): Promise<Record<string, unknown>> {
   const { readDataset, readEmbeddings, leaveOneOut } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
-  const { writeJsonAtomic } = await import('../tokenizer/index.js');
+  const { writeJsonAtomic } = await import('../tokenizer/io/index.js');
   const { initBackend, loadModel, createScorer } = await import('../seq2seq/index.js');
   if (options.split !== 'valid' && options.split !== 'test') throw new Error(`--split must be valid or test, got "${String(options.split)}"`);
   const ks = [...(options.ks ?? [5, 10, 20])].sort((a, b) => a - b);
@@ -386,8 +403,10 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
   const items = dataset.items.keys.length;
   const codeRows = itemCodes.codes.length / itemCodes.levels.length;
   if (codeRows !== items) throw new Error(`${options.tokenizer} has codes for ${codeRows} items but the data set ${options.data} has ${items} items`);
+  await checkProvenance({ model: options.model, data: options.data, tokenizer: options.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: options.allowMismatch, command: 'eval' });
   await initBackend({ quiet: options.progress === false });
   const model = await loadModel(options.model);
+  held.model = model;
   // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
   const scorer = rankerOf(createScorer(model, itemCodes, { maxHistory: options.maxHistory }));
   checkTopK(scorer, topK, beamSize);

@@ -1,16 +1,22 @@
 // Batch inference: top-K items per user from the model's catalog-constrained beam search, written as
 // Parquet rows (user_key, rank, item_key, score). The users are cut into shards; each shard is written
-// atomically (temp + rename) with a sidecar report, so a killed job resumes by skipping the shards that
-// exist, and never leaves a partial file that looks complete. Users whose input has unknown items or an
-// empty history are counted and listed (sample keys) in the sidecar, never silently dropped.
-import { access, readFile } from 'node:fs/promises';
+// atomically (temp + rename) after a sidecar report holding its checksum, so a killed job resumes by skipping
+// the shards whose files match their reports (shards.ts), and never leaves a partial file that looks complete.
+// Each shard is locked while it is computed (parallel `--shard i/n` workers never collide). Users whose input
+// has unknown items or an empty history are counted and listed (sample keys) in the sidecar, never dropped silently.
+import { access } from 'node:fs/promises';
 import { PrefixTrie } from '../decoding/index.js';
-import { Progress, writeJsonAtomic, type SemanticIds } from '../tokenizer/index.js';
+import type { SemanticIds } from '../tokenizer/index.js';
+import { acquireLock, checkOutputFile, Progress, sha256, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
-  float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8Vector,
-  writeParquetTable, type Dataset,
+  float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
+  type Dataset,
 } from './data/index.js';
-import { checkTopK, rankerOf, recommendBatch, type Ranker } from './evaluate.js';
+import { rankerOf, recommendBatch, type Ranker } from './evaluate.js';
+import { checkProvenance } from './provenance.js';
+import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
+
+export { shardPath } from './shards.js';
 
 /** One user to recommend for: its key and history (dense item ids, oldest first). */
 export interface RecommendRequest {
@@ -103,17 +109,6 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** Where shard i of n goes: OUT itself for a single shard, else OUT-0000i-of-0000n.parquet. */
-export function shardPath(out: string, index: number, count: number): string {
-  if (count === 1) return out;
-  const base = out.endsWith('.parquet') ? out.slice(0, -'.parquet'.length) : out;
-  return `${base}-${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`;
-}
-
-function sidecarPath(parquetPath: string): string {
-  return `${parquetPath.endsWith('.parquet') ? parquetPath.slice(0, -'.parquet'.length) : parquetPath}.report.json`;
-}
-
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
@@ -162,69 +157,98 @@ export async function writeRecommendations(options: WriteRecommendationsOptions)
     throw new Error(`the tokenizer has codes for ${trie.items} items but the data set has ${options.itemKeys.length} items`);
   }
   const settings = { topK, beamSize, excludeHistory, users: options.requests.length, shards: count, ...options.fingerprint };
-  const { requests } = options;
+  await checkShardSettings(options.out, settings);
   const summaries: ShardSummary[] = [];
   for (const index of indices) {
     const path = shardPath(options.out, index, count);
-    const from = Math.floor((index * requests.length) / count);
-    const to = Math.floor(((index + 1) * requests.length) / count);
-    const label = `recommend shard ${index}/${count}`;
-    if (await exists(path)) {
-      const previous = await readFile(sidecarPath(path), 'utf8').then((t) => JSON.parse(t) as { settings?: Record<string, unknown> }, () => null);
-      if (previous?.settings && JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
-        throw new Error(`${path} exists but was written with other settings (${JSON.stringify(previous.settings)}); delete it or rerun with the same options`);
-      }
-      if (options.progress !== false) process.stderr.write(`${label}: ${path} exists, skipped (delete it to recompute)\n`);
-      summaries.push({ index, count, path, skipped: true, users: to - from, rows: 0, usersPerSecond: 0 });
-      continue;
+    const lock = await acquireLock(path);
+    try {
+      summaries.push(await writeShard(options, { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory }));
+    } finally {
+      await lock.release();
     }
-    const userKeys: string[] = [];
-    const ranks: number[] = [];
-    const itemKeys: string[] = [];
-    const scores: number[] = [];
-    const served = requests.slice(from, to).filter((r) => r.history.length > 0);
-    const progress = new Progress({ label, total: served.length, unit: 'user', silent: options.progress === false });
-    const t0 = performance.now();
-    let invalid = 0;
-    for (let first = 0; first < served.length; first += batchSize) {
-      const batch = served.slice(first, first + batchSize);
-      const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history })));
-      invalid += stats.invalid;
-      batch.forEach((r, i) => {
-        candidates[i].forEach((c, k) => {
-          userKeys.push(r.userKey);
-          ranks.push(k + 1);
-          itemKeys.push(options.itemKeys[c.item]);
-          scores.push(c.score);
-        });
-      });
-      progress.update(first + batch.length, { 'users/s': (first + batch.length) / Math.max((performance.now() - t0) / 1000, 1e-9) });
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const usersPerSecond = served.length / Math.max(seconds, 1e-9);
-    progress.finish({ 'users/s': usersPerSecond });
-    // The sidecar first, the Parquet last: the Parquet file's existence marks the shard done.
-    await writeJsonAtomic(sidecarPath(path), {
-      shard: { index, count, firstUser: from, endUser: to },
-      settings,
-      users: to - from,
-      served: served.length,
-      rows: userKeys.length,
-      seconds,
-      usersPerSecond,
-      invalidIds: invalid,
-      issues: requestIssues(requests.slice(from, to)),
-      createdAt: new Date().toISOString(),
-    });
-    await writeParquetTable(path, makeTable({
-      user_key: utf8Vector(userKeys),
-      rank: int32Vector(ranks),
-      item_key: utf8Vector(itemKeys),
-      score: float64Vector(scores),
-    }));
-    summaries.push({ index, count, path, skipped: false, users: to - from, rows: userKeys.length, usersPerSecond });
   }
   return summaries;
+}
+
+interface ShardJob {
+  index: number;
+  count: number;
+  path: string;
+  trie: PrefixTrie;
+  settings: Record<string, unknown>;
+  topK: number;
+  beamSize: number;
+  batchSize: number;
+  excludeHistory: boolean;
+}
+
+/** One shard: skipped when its file matches its report, else computed and written (report first). */
+async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): Promise<ShardSummary> {
+  const { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory } = job;
+  const { requests } = options;
+  const from = Math.floor((index * requests.length) / count);
+  const to = Math.floor(((index + 1) * requests.length) / count);
+  const label = `recommend shard ${index}/${count}`;
+  const say = (m: string): void => {
+    if (options.progress !== false) process.stderr.write(`${m}\n`);
+  };
+  if (await exists(path)) {
+    const mismatch = await shardMismatch(path);
+    if (mismatch === null) {
+      say(`${label}: ${path} exists and matches its report, skipped (delete it to recompute)`);
+      return { index, count, path, skipped: true, users: to - from, rows: 0, usersPerSecond: 0 };
+    }
+    say(`${label}: ${path} does not match its report (${mismatch}): recomputing it`);
+  }
+  const userKeys: string[] = [];
+  const ranks: number[] = [];
+  const itemKeys: string[] = [];
+  const scores: number[] = [];
+  const served = requests.slice(from, to).filter((r) => r.history.length > 0);
+  const progress = new Progress({ label, total: served.length, unit: 'user', silent: options.progress === false });
+  const t0 = performance.now();
+  let invalid = 0;
+  for (let first = 0; first < served.length; first += batchSize) {
+    const batch = served.slice(first, first + batchSize);
+    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history })));
+    invalid += stats.invalid;
+    batch.forEach((r, i) => {
+      candidates[i].forEach((c, k) => {
+        userKeys.push(r.userKey);
+        ranks.push(k + 1);
+        itemKeys.push(options.itemKeys[c.item]);
+        scores.push(c.score);
+      });
+    });
+    progress.update(first + batch.length, { 'users/s': (first + batch.length) / Math.max((performance.now() - t0) / 1000, 1e-9) });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const usersPerSecond = served.length / Math.max(seconds, 1e-9);
+  progress.finish({ 'users/s': usersPerSecond });
+  // The sidecar first, the Parquet last: the Parquet file's existence marks the shard done, its checksum that it is whole.
+  const bytes = tableToParquet(makeTable({
+    user_key: utf8Vector(userKeys),
+    rank: int32Vector(ranks),
+    item_key: utf8Vector(itemKeys),
+    score: float64Vector(scores),
+  }));
+  await writeJsonAtomic(sidecarPath(path), {
+    shard: { index, count, firstUser: from, endUser: to },
+    settings,
+    users: to - from,
+    served: served.length,
+    rows: userKeys.length,
+    bytes: bytes.byteLength,
+    sha256: sha256(bytes),
+    seconds,
+    usersPerSecond,
+    invalidIds: invalid,
+    issues: requestIssues(requests.slice(from, to)),
+    createdAt: new Date().toISOString(),
+  });
+  await writeFileAtomic(path, bytes);
+  return { index, count, path, skipped: false, users: to - from, rows: userKeys.length, usersPerSecond };
 }
 
 export interface RecommendRunOptions {
@@ -240,18 +264,25 @@ export interface RecommendRunOptions {
   shards?: number;
   excludeHistory?: boolean;
   maxHistory?: number;
+  /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
+  allowMismatch?: boolean;
   progress?: boolean;
 }
 
-/** `semid recommend`: loads the data set, tokenizer codes and model, then writes the shards. */
+/**
+ * `semid recommend`: loads the data set, tokenizer codes and model (checked to belong together), then writes the
+ * shards. The model's tensors are released when it returns.
+ */
 export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  await checkOutputFile(options.out);
   const { readDataset } = await import('./data/index.js');
   const { readItemCodes } = await import('./tokenize.js');
   const { initBackend, loadModel, createScorer } = await import('../seq2seq/index.js');
   const dataset = await readDataset(options.data);
   const itemCodes = await readItemCodes(options.tokenizer);
   const input = options.input ? await readRequestTable(options.input) : null;
+  await checkProvenance({ model: options.model, data: options.data, tokenizer: options.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: options.allowMismatch, command: 'recommend' });
   await initBackend({ quiet: options.progress === false });
   const model = await loadModel(options.model);
   // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
@@ -263,11 +294,16 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
   };
   if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
   if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
-  const shards = await writeRecommendations({
-    scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
-    topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
-    shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null }, progress: options.progress,
-  });
+  let shards: ShardSummary[];
+  try {
+    shards = await writeRecommendations({
+      scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
+      topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
+      shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null }, progress: options.progress,
+    });
+  } finally {
+    model.dispose();
+  }
   const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
   await writeJsonAtomic(reportPath, { users: requests.length, ...issues });
   return { shards, issues, reportPath };

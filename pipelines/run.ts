@@ -15,7 +15,7 @@
 // editing only `train` re-trains, re-evaluates and re-recommends without re-tokenizing.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeJsonAtomic } from '../tokenizer/index.js';
+import { checkOutputDir, outputMark, readMark, withLock, writeJsonAtomic, writeMark } from '../tokenizer/io/index.js';
 import { runStages, type StageContext, type StageDefinition, type StageOutcome } from './runner.js';
 import type { PipelineConfig } from './runConfig.js';
 import { writeRunReport } from './report/index.js';
@@ -124,6 +124,13 @@ export async function runPipelineWith(impl: StageImplementations, options: RunPi
     if (!(STAGE_NAMES as readonly string[]).includes(name)) throw new Error(`unknown stage "${name}": expected one of ${STAGE_NAMES.join(', ')}`);
   }
   impl.validate?.(options.config);
+  return withLock(runDir, () => runLocked(impl, options, runDir, log, t0));
+}
+
+/** A run directory is semid's: marked "run" (or, from before marks, holding config.json); others are refused. */
+async function runLocked(impl: StageImplementations, options: RunPipelineOptions, runDir: string, log: (message: string) => void, t0: number): Promise<RunPipelineResult> {
+  await checkOutputDir(runDir, { kind: 'run', flag: '--run-dir', signature: ['config.json'] });
+  if (!(await readMark(runDir))) await writeMark(runDir, outputMark('run'));
   await mkdir(runDir, { recursive: true });
   await writeJsonAtomic(join(runDir, 'config.json'), options.config);
   log(`semid run: ${options.config.name} -> ${runDir}`);

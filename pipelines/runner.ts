@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { writeJsonAtomic } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 
 /** What a stage's work function is given. */
 export interface StageContext {
@@ -76,7 +76,8 @@ export interface RunStagesOptions {
 }
 
 export const MARKER = '.stage.json';
-const STARTED = '.started.json';
+/** A stage's start record; its `.semid` prefix makes it bookkeeping, so the stage's writer sees an empty directory. */
+const STARTED = '.semid-started.json';
 
 // --- hashing ---------------------------------------------------------------------------------------
 

@@ -4,15 +4,17 @@
 import { copyFile, cp, mkdir, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { resolveModelConfig, resolveTrainConfig } from '../seq2seq/index.js';
-import { createTokenizer, writeJsonAtomic } from '../tokenizer/index.js';
+import { createTokenizer } from '../tokenizer/index.js';
+import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
   generateDataset, importDataset, readDataset, readParquetTable, readUtf8Column, readInt32Column,
-  makeTable, utf8Vector, writeParquetTable, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
+  makeTable, utf8Vector, writeParquetTable, checkDatasetOutput, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
   type ImportOptions,
 } from './data/index.js';
 import { embedText, importEmbeddings, resolveEmbedTextConfig, type EmbeddingReport } from './embed/index.js';
 import { fitTokenizer } from './tokenize.js';
 import { trainModel } from './train.js';
+import { hasCheckpoint } from './trainDir.js';
 import { runEvaluation } from './evaluate.js';
 import { runRecommend } from './recommend.js';
 import { runPipelineWith, type RunPipelineOptions, type RunPipelineResult as BaseResult, type StageImplementations } from './run.js';
@@ -82,6 +84,7 @@ const real: StageImplementations = {
     }
     if (d.source === 'import') {
       const options = { ...d.options, ...d.files, format: d.format!, out: ctx.outDir } as ImportOptions;
+      await checkDatasetOutput(ctx.outDir, d.files);
       const { manifest, warnings, seconds } = await importDataset(options);
       for (const w of warnings) ctx.log(w);
       ctx.log(`imported ${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions in ${seconds.toFixed(1)} s`);
@@ -123,7 +126,7 @@ const real: StageImplementations = {
     const { model, train } = trainerConfigs(config);
     const t = config.train;
     const result = await trainModel({
-      data: dirs.embed!, tokenizer: dirs.tokenize!, out: ctx.outDir, preset: t.preset, model, train, resume: ctx.resume,
+      data: dirs.embed!, tokenizer: dirs.tokenize!, out: ctx.outDir, preset: t.preset, model, train, resume: ctx.resume && (await hasCheckpoint(ctx.outDir)),
       validUsers: t.validUsers, beam: t.validBeam,
     });
     const { step, lastLoss, best, stoppedEarly, seconds, sequencesPerSecond, tokensPerSecond, parameters, examples, popularity } = result;

@@ -8,9 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildReport, createTokenizer, disambiguate, disambiguateNew, formatReport, loadTokenizer, readTokenizerManifest,
-  saveTokenizer, writeDirAtomic, writeJsonAtomic, parseFixedIds, collisionStats,
-  type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
+  saveTokenizer, parseFixedIds, collisionStats, MANIFEST_FILE, type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
 } from '../tokenizer/index.js';
+import {
+  checkNotInput, checkOutputDir, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
+} from '../tokenizer/io/index.js';
 import { initBackend } from '../seq2seq/index.js';
 import {
   fixedSizeListVector, int32Vector, makeTable, readEmbeddings, readFixedSizeListColumn, readInt32Column,
@@ -92,8 +94,22 @@ function codesTable(ids: SemanticIds) {
   });
 }
 
-/** Fits a tokenizer, gives every item its semantic ID (with disambiguation), and writes TOKDIR. */
+/** A tokenizer directory semid may replace: its own (marked, or an older semid's tokenizer.json + codes.parquet). */
+export const TOKENIZER_RULE: OutputRule = { kind: 'tokenizer', signature: [MANIFEST_FILE, CODES_FILE] };
+
+/**
+ * Fits a tokenizer, gives every item its semantic ID (with disambiguation), and writes TOKDIR, with TOKDIR locked.
+ * Refused before any work: TOKDIR equal to, inside or around an input, or a directory that is not semid's tokenizer.
+ */
 export async function fitTokenizer(opts: FitTokenizerOptions): Promise<FitTokenizerResult> {
+  checkNotInput(opts.out, { '--data': opts.data, '--from': opts.from });
+  return withLock(opts.out, async () => {
+    await checkOutputDir(opts.out, TOKENIZER_RULE);
+    return fitTokenizerLocked(opts);
+  });
+}
+
+async function fitTokenizerLocked(opts: FitTokenizerOptions): Promise<FitTokenizerResult> {
   await initBackend({ quiet: opts.silent });
   const imported = opts.from ? await readImportedIds(opts.from) : undefined;
   let x = await loadMatrix(opts);
@@ -119,6 +135,7 @@ export async function fitTokenizer(opts: FitTokenizerOptions): Promise<FitTokeni
     });
     await writeParquetTable(join(dir, CODES_FILE), codesTable(ids));
     await writeJsonAtomic(join(dir, REPORT_FILE), report);
+    await writeMark(dir, outputMark('tokenizer'));
   });
   disposeTokenizer(tokenizer);
   return { report, ids };

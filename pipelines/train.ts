@@ -7,11 +7,13 @@ import {
   createModel, createScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
-import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/index.js';
+import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { leaveOneOut, readDataset, trainingSequences } from './data/index.js';
 import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate.js';
 import { metricsFromRanks } from './metrics.js';
 import { readItemCodes } from './tokenize.js';
+import { checkProvenance, trainingProvenance } from './provenance.js';
+import { etaCheck, guardTraining, type GuardedRun, type RunOutcome, type StopRequest } from './trainDir.js';
 
 export interface TrainModelOptions {
   /** Data set directory. */
@@ -30,6 +32,8 @@ export interface TrainModelOptions {
   /** Flat fields (CLI flags, --config file), split into model and trainer fields; win over `model`/`train`. */
   overrides?: Record<string, unknown>;
   resume?: boolean;
+  /** With `resume`: go on although the data set or tokenizer differ from the run's (see provenance.ts). */
+  allowMismatch?: boolean;
   /** Validation users sampled evenly from the validation split (0 = no validation). Default 500. */
   validUsers?: number;
   /** Beam size of validation search. Default 20. */
@@ -69,7 +73,32 @@ function changedFields(before: object, after: object): string[] {
   return Object.entries(after).filter(([k, v]) => JSON.stringify(b[k]) !== JSON.stringify(v)).map(([k, v]) => `${k} ${JSON.stringify(b[k])} -> ${JSON.stringify(v)}`);
 }
 
-export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult> {
+/**
+ * `semid train`: a training run with MODELDIR locked, staged when MODELDIR already holds a model, stopped cleanly
+ * by Ctrl-C (trainDir.ts); a resumed run keeps its validation users and beam.
+ */
+export async function trainModel(opts: TrainModelOptions): Promise<TrainModelResult & RunOutcome> {
+  const log = (m: string): void => {
+    if (!opts.silent) process.stderr.write(`${m}\n`);
+  };
+  return guardTraining(opts.out, Boolean(opts.resume), log, async (run) => runTraining({ ...opts, ...(await keptValidation(opts, run, log)), out: run.work }, run.stop));
+}
+
+/** Validation settings a resumed run must keep (its "best" compares validations); an explicit other value is refused. */
+async function keptValidation(opts: TrainModelOptions, run: GuardedRun, log: (m: string) => void): Promise<{ validUsers?: number; beam?: number }> {
+  if (run.resumeStep === null) return {};
+  const saved = (await readJsonIfPresent<{ validation?: { users: number; beam: number } }>(join(run.work, 'config.json')))?.validation;
+  if (!saved) return {};
+  for (const [flag, given, kept] of [['--valid-users', opts.validUsers, saved.users], ['--beam', opts.beam, saved.beam]] as const) {
+    if (given !== undefined && given !== kept) {
+      throw new Error(`--resume: ${opts.out} validates with ${flag} ${kept}; ${flag} ${given} would make "best" compare different validations: drop ${flag} or train into a new directory`);
+    }
+  }
+  log(`train: resuming ${run.work} from step ${run.resumeStep}, validating on ${saved.users} users with beam ${saved.beam}`);
+  return { validUsers: saved.users, beam: saved.beam };
+}
+
+async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<TrainModelResult> {
   const log = (m: string): void => {
     if (!opts.silent) process.stderr.write(`${m}\n`);
   };
@@ -101,6 +130,7 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
     sequences, itemCodes,
     examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory })),
   };
+  if (saved) await checkProvenance({ model: opts.out, data: opts.data, tokenizer: opts.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: opts.allowMismatch, command: 'train --resume' });
 
   await initBackend({ quiet: opts.silent });
   const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items });
@@ -108,7 +138,11 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
   const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
-  await writeJsonAtomic(join(opts.out, 'config.json'), { model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null });
+  await writeJsonAtomic(join(opts.out, 'config.json'), {
+    model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null,
+    validation: { users: opts.validUsers ?? 500, beam: opts.beam ?? 20 },
+    provenance: trainingProvenance(dataset.items.keys, itemCodes, { model: modelConfig, train: trainConfig }),
+  });
   await writeJsonAtomic(join(opts.out, 'vocab.json'), vocab.toJSON());
 
   const validUsers = opts.validUsers ?? 500;
@@ -130,7 +164,7 @@ export async function trainModel(opts: TrainModelOptions): Promise<TrainModelRes
     }
   }
   try {
-    const result = await train({ model, config: trainConfig, data, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent });
+    const result = await train({ model, config: trainConfig, data, outDir: opts.out, resume: opts.resume, validate, silent: opts.silent, stop, onStep: etaCheck(trainConfig.steps, stop) });
     return { ...result, out: opts.out, model: modelConfig, train: trainConfig, examples: data.size, targets, parameters, popularity };
   } finally {
     model.dispose();

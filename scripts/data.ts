@@ -1,7 +1,7 @@
 // `semid data import|generate|info`: the data layer's commands (parse, then call pipelines/data).
 import type { Argv, CommandModule } from 'yargs';
 import {
-  DEFAULT_GENERATE, DEFAULT_GENERATED_DIR, DEFAULT_TEXT_TEMPLATE, IMPORT_FORMATS, datasetInfo, generateDataset, importDataset,
+  DEFAULT_GENERATE, DEFAULT_GENERATED_DIR, DEFAULT_TEXT_TEMPLATE, IMPORT_FORMATS, checkDatasetOutput, datasetInfo, generateDataset, importDataset,
 } from '../pipelines/index.js';
 import type { ImportFormat, Manifest } from '../pipelines/index.js';
 
@@ -14,7 +14,7 @@ const importCommand: CommandModule = {
   describe: 'import a public data format into a data set directory (items.parquet, sequences.parquet, manifest.json)',
   builder: (y: Argv) => y
     .option('format', { type: 'string', choices: [...IMPORT_FORMATS], demandOption: true, describe: 'input format' })
-    .option('out', { type: 'string', demandOption: true, describe: 'data set directory to write (replaced as a whole, embeddings included)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'data set directory to write: a new or empty directory, or a semid data set (replaced as a whole, embeddings included)' })
     .option('sequences', { type: 'string', describe: 's3rec: "user item item ..." lines (e.g. Beauty.txt)' })
     .option('interactions', { type: 'string', describe: 'inter-json: {"user": [items]} JSON; csv/parquet: interaction table' })
     .option('items', { type: 'string', describe: 'items file: JSON/JSONL records, or a csv/parquet table' })
@@ -39,6 +39,8 @@ const importCommand: CommandModule = {
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     const str = (k: string) => a[k] as string | undefined;
+    // Before reading anything: the output may be written and the inputs are there.
+    await checkDatasetOutput(a.out as string, { sequences: str('sequences'), interactions: str('interactions'), items: str('items'), ratings: str('ratings'), movies: str('movies'), reviews: str('reviews'), meta: str('meta') });
     const result = await importDataset({
       format: a.format as ImportFormat, out: a.out as string,
       sequences: str('sequences'), interactions: str('interactions'), items: str('items'), ratings: str('ratings'),

@@ -22,6 +22,7 @@ export const evalCommand: CommandModule = {
     .option('max-history', { type: 'number', describe: 'history items per user (default and maximum: the model maxHistory)' })
     .option('unconstrained', { type: 'boolean', default: false, describe: 'research: beam search without the catalog trie (reports the invalid-ID rate)' })
     .option('fallback', { type: 'boolean', default: false, describe: 'with --unconstrained: map invalid IDs to the nearest item (tokenizer decode + HNSW)' })
+    .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
@@ -42,6 +43,7 @@ export const evalCommand: CommandModule = {
       unconstrained: a.unconstrained as boolean,
       fallback: a.fallback as boolean,
       out: a.out as string,
+      allowMismatch: a.allowMismatch as boolean,
     });
     const ks = report.ks as number[];
     const line = (name: string, m: Record<string, unknown>): string =>

@@ -17,7 +17,8 @@ export const recommendCommand: CommandModule = {
     .option('shard', { type: 'string', describe: 'run only shard i of n, "i/n" (0-based), e.g. for parallel workers' })
     .option('shards', { type: 'number', default: 1, describe: 'cut the job into n shards, run them in turn; finished shards are skipped on rerun' })
     .option('exclude-history', { type: 'boolean', default: true, describe: 'never recommend items of the user\'s history' })
-    .option('max-history', { type: 'number', describe: 'history items per user (default and maximum: the model maxHistory)' }),
+    .option('max-history', { type: 'number', describe: 'history items per user (default and maximum: the model maxHistory)' })
+    .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     const { shards, issues, reportPath } = await runRecommend({
@@ -33,6 +34,7 @@ export const recommendCommand: CommandModule = {
       shards: a.shards as number,
       excludeHistory: a.excludeHistory as boolean,
       maxHistory: a.maxHistory as number,
+      allowMismatch: a.allowMismatch as boolean,
     });
     for (const s of shards) {
       process.stdout.write(s.skipped

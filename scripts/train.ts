@@ -20,7 +20,8 @@ export const trainCommand: CommandModule = {
     .option('out', { type: 'string', demandOption: true, describe: 'model directory MODELDIR' })
     .option('preset', { type: 'string', default: 'small', choices: ['tiny', 'small', 'tiger'], describe: 'model and trainer sizes' })
     .option('arch', { type: 'string', choices: ['encdec', 'decoder'], describe: 'encoder-decoder (TIGER) or decoder-only (RecGPT)' })
-    .option('resume', { type: 'boolean', default: false, describe: 'continue from MODELDIR/checkpoints/last' })
+    .option('resume', { type: 'boolean', default: false, describe: 'continue the unfinished run in MODELDIR.staging, else MODELDIR/checkpoints/last (an error when there is none)' })
+    .option('allow-mismatch', { type: 'boolean', default: false, describe: 'with --resume: go on although the data set or tokenizer differ from the run\'s' })
     .option('config', { type: 'string', describe: 'JSON file of model/trainer fields (flags win)' })
     .option('steps', { type: 'number', describe: 'optimiser steps' })
     .option('batch-size', { type: 'number', describe: 'sequences per step' })
@@ -44,8 +45,8 @@ export const trainCommand: CommandModule = {
     .option('max-history', { type: 'number', describe: 'history items kept (default 20)' })
     .option('user-buckets', { type: 'number', describe: 'user hash buckets (default 2000; 0 = no user token)' })
     .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
-    .option('valid-users', { type: 'number', default: 500, describe: 'validation users (0 = no validation)' })
-    .option('beam', { type: 'number', default: 20, describe: 'validation beam size' }),
+    .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })
+    .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     let fromFile: Record<string, unknown> = {};
@@ -64,10 +65,17 @@ export const trainCommand: CommandModule = {
       preset: a.preset as string,
       arch: a.arch as 'encdec' | 'decoder' | undefined,
       resume: a.resume as boolean,
+      allowMismatch: a.allowMismatch as boolean,
       overrides: { ...fromFile, ...flags },
       validUsers: a.validUsers as number,
       beam: a.beam as number,
     });
+    if (result.interrupted) {
+      const again = process.argv.slice(2).filter((x) => x !== '--resume');
+      process.stdout.write(`stopped at step ${result.step} of ${result.train.steps} (${result.stopReason}); checkpoint in ${result.checkpoint}\nresume with: semid ${[...again, '--resume'].join(' ')}\n`);
+      process.exitCode = 130;
+      return;
+    }
     const best = result.best ? `best step ${result.best.step}: ${Object.entries(result.best.metrics).filter(([k]) => k.includes('@')).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}` : 'no validation';
     const pop = result.popularity ? `; popularity recall@10 ${result.popularity['recall@10']?.toFixed(4)}` : '';
     process.stdout.write(`trained ${result.step} steps (${result.sequencesPerSecond.toFixed(1)} seq/s), loss ${result.lastLoss.toFixed(4)}; ${best}${pop}; model in ${result.out}\n`);

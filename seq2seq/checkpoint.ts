@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import type { SequenceModel } from './model.js';
 import { createModel } from './registry.js';

@@ -154,6 +154,14 @@ function checkKeys(kind: string, partial: object, defaults: object): void {
   }
 }
 
+/** Above this `steps` is a typo, not a plan (1e12 steps would take ~19 million hours). */
+export const MAX_STEPS = 1e9;
+
+function atMostMaxSteps(steps: number): number {
+  if (steps > MAX_STEPS) throw new Error(`\`steps\` must be at most ${MAX_STEPS.toExponential(0)}, got ${steps}`);
+  return steps;
+}
+
 function int(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new Error(`\`${name}\` must be an integer >= ${min}, got ${JSON.stringify(value)}`);
@@ -211,7 +219,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
   if (typeof c.monitor !== 'string' || c.monitor.length === 0) throw new Error(`\`monitor\` must be a metric name, got ${JSON.stringify(c.monitor)}`);
   return {
     batchSize: int('batchSize', c.batchSize, 1),
-    steps: int('steps', c.steps, 1),
+    steps: atMostMaxSteps(int('steps', c.steps, 1)),
     lr: num('lr', c.lr, 0, 10),
     warmupSteps: int('warmupSteps', c.warmupSteps, 0),
     schedule: oneOf('schedule', c.schedule, ['rsqrt', 'cosine'] as const),

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
+import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { DataOrder, type DataPosition } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -34,6 +34,8 @@ export interface TrainOptions {
   maxStepsThisRun?: number;
   /** Called after every step with its loss. */
   onStep?: (step: number, loss: number) => void;
+  /** Checked between steps: once `aborted`, the run stops as with maxStepsThisRun (a checkpoint is written). */
+  stop?: { readonly aborted: boolean };
 }
 
 export interface TrainResult {
@@ -313,6 +315,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   while (state.step < c.steps && !state.stoppedEarly) {
     if (opts.maxStepsThisRun !== undefined && stepsThisRun >= opts.maxStepsThisRun) break;
+    if (opts.stop?.aborted) break;
     const { indices, after } = order.next(state.position);
     const batch = data.batch(indices);
     const t = state.step + 1;

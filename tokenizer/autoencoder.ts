@@ -2,7 +2,7 @@
 // 2-D matMuls (tfjs' own matMul gradient uses transpose flags, 10-20x slower on wasm), gradient helpers
 // (stop-gradient, straight-through), and a mini-batch training loop with Adam and a loss curve.
 import * as tf from '@tensorflow/tfjs';
-import { Progress } from './progress.js';
+import { Progress } from './io/index.js';
 import { permutation, type Rng } from './rng.js';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];

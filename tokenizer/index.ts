@@ -1,9 +1,6 @@
-// Public surface of tokenizer/: the lowest layer (item tokenizers, plus the file and progress utilities every layer uses).
+// Public surface of tokenizer/: the lowest layer (item tokenizers). The file, lock and progress utilities every
+// layer uses are in tokenizer/io/ (importing them does not load tfjs or register tokenizers).
 export type { EmbeddingMatrix, SemanticIds } from './types.js';
-export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomicWrite.js';
-export { readJsonIfPresent } from './state.js';
-export { Progress } from './progress.js';
-export type { ProgressOptions, ProgressFields } from './progress.js';
 export type { FitOptions, FitReport, LevelReport, TrainingPoint, ItemTokenizer, TokenizerFactory } from './types.js';
 import './methods.js';
 export {

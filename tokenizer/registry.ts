@@ -3,7 +3,7 @@
 // `saveTokenizer` / `loadTokenizer` write and read TOKDIR/tokenizer.json, the file that names the method.
 import { join } from 'node:path';
 import { loadJson } from './state.js';
-import { writeJsonAtomic } from './atomicWrite.js';
+import { writeJsonAtomic } from './io/index.js';
 import type { ItemTokenizer, TokenizerFactory } from './types.js';
 
 const factories = new Map<string, TokenizerFactory>();

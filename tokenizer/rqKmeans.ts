@@ -9,7 +9,7 @@ import { makeRng } from './rng.js';
 import { checkBool, checkInt, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
 import { collisionStats } from './collisions.js';
 import type { EmbeddingMatrix, FitOptions, FitReport, ItemTokenizer, SemanticIds, TokenizerFactory } from './types.js';
-import { Progress } from './progress.js';
+import { Progress } from './io/index.js';
 
 export interface RqKMeansConfig {
   /** Code positions (residual levels). */

@@ -2,7 +2,7 @@
 // the length so that a truncated or mismatched file fails with its name, not with garbage codes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomicWrite.js';
+import { readJsonFile, writeFileAtomic } from './io/index.js';
 
 export async function saveFloat32(dir: string, name: string, values: Float32Array): Promise<void> {
   const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
@@ -34,34 +34,8 @@ export async function loadFloat32(dir: string, name: string, expectedLength: num
   return out;
 }
 
-function parseJson<T>(text: string, path: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${path}: invalid JSON (${(err as Error).message})`);
-  }
-}
-
-export async function loadJson<T>(dir: string, name: string): Promise<T> {
-  const path = join(dir, name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return parseJson<T>(text, path);
-}
-
-/** An optional JSON file: null when it cannot be read, an error naming the path when it is not JSON. */
-export async function readJsonIfPresent<T>(path: string): Promise<T | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  return parseJson<T>(text, path);
+export function loadJson<T>(dir: string, name: string): Promise<T> {
+  return readJsonFile<T>(join(dir, name));
 }
 
 /** Validation helpers for resolveX(): errors name the field and the value. */

@@ -29,7 +29,7 @@ describe('data set directory', () => {
     expect(ds.items).toEqual(sample().items);
     expect(ds.sequences).toEqual(sample().sequences);
     expect(ds.manifest).toEqual(manifest);
-    expect((await readdir(dir)).sort()).toEqual(['items.parquet', 'manifest.json', 'sequences.parquet']);
+    expect((await readdir(dir)).sort()).toEqual(['.semid.json', 'items.parquet', 'manifest.json', 'sequences.parquet']);
   });
 
   test('without timestamps the column is absent and reads back as null', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseShard, requestIssues, resolveRequests, shardPath, writeRecommendations } from '../../pipelines/recommend.js';
@@ -60,7 +60,28 @@ describe('recommend', () => {
     const sidecar = JSON.parse(await readFile(join(dir, 'recs-00000-of-00003.report.json'), 'utf8'));
     expect(sidecar.issues.emptyHistory).toEqual({ users: 1, sample: ['u5'] });
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
-    await expect(writeRecommendations({ ...common, topK: 3, out, shards: 3 })).rejects.toThrow(/exists but was written with other settings/);
+    await expect(writeRecommendations({ ...common, topK: 3, out, shards: 3 })).rejects.toThrow(/3 shard file\(s\) were written with other settings: recs-00000-of-00003.parquet \(topK 4 instead of 3\)/);
+  });
+
+  it('case 5: a truncated shard is recomputed, a shard without a report is refused, mixed shard counts are named', async () => {
+    const requests = resolveRequests(dataset, null, 20);
+    const common = { scorer: followerScorer(codes), itemCodes: codes, itemKeys, requests, topK: 4, beamSize: 6, batchSize: 5, progress: false };
+    const out = join(dir, 'recs.parquet');
+    await writeRecommendations({ ...common, out, shards: 3 });
+    const good = await readFile(shardPath(out, 1, 3));
+    await writeFile(shardPath(out, 1, 3), good.subarray(0, Math.floor(good.byteLength / 2)));
+    const rerun = await writeRecommendations({ ...common, out, shards: 3 });
+    expect(rerun.map((s) => s.skipped)).toEqual([true, false, true]);
+    expect(await readFile(shardPath(out, 1, 3))).toEqual(good);
+    const sidecar = JSON.parse(await readFile(join(dir, 'recs-00001-of-00003.report.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ rows: 8 * 4, bytes: good.byteLength }) // users 7..14;
+    expect(sidecar.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await expect(writeRecommendations({ ...common, out, shards: 2 }))
+      .rejects.toThrow(/3 shard file\(s\) were written with other settings: recs-00000-of-00003.parquet \(shards 3 instead of 2\); recs-00001-of-00003.parquet/);
+    await writeFile(join(dir, 'mine.parquet'), 'a user file');
+    await expect(writeRecommendations({ ...common, out: join(dir, 'mine.parquet') }))
+      .rejects.toThrow(`${join(dir, 'mine.parquet')} exists but has no readable report ${join(dir, 'mine.report.json')}: it was not written by semid recommend`);
+    expect(await readFile(join(dir, 'mine.parquet'), 'utf8')).toBe('a user file');
   });
 
   it('reports unknown items, unknown users and empty histories from an input table', () => {

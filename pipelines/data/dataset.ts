@@ -6,9 +6,11 @@
 //   embeddings/        NAME.parquet (+ NAME.json), see embeddings.ts
 // The directory is written as a whole (writeDirAtomic): a new import REPLACES the data set, embeddings/
 // included, because embeddings of another catalog would silently misalign with the new item ids.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirAtomic, writeJsonAtomic } from '../../tokenizer/index.js';
+import {
+  checkNotInput, checkOutputDir, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
+} from '../../tokenizer/io/index.js';
 import {
   float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
   readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
@@ -86,8 +88,39 @@ export function validateDataset(items: Items, sequences: Sequences, source: stri
   }
 }
 
-/** Writes a complete data set directory atomically (replacing any previous one, embeddings included). */
+/** A data set directory semid may replace: its own (marked, or with the files of an older semid's data set). */
+export const DATASET_RULE: OutputRule = { kind: 'dataset', signature: [MANIFEST_FILE, ITEMS_FILE, SEQUENCES_FILE] };
+
+/** Import options that name input files (by their `semid data import` flag names). */
+const INPUT_FLAGS = ['sequences', 'interactions', 'items', 'ratings', 'movies', 'reviews', 'meta'] as const;
+
+/**
+ * Checks, before any work, that a data set may be written to `out` from these inputs: `out` is missing, empty or
+ * a semid data set, is none of the inputs, and every input file exists and is not empty (errors name the file).
+ */
+export async function checkDatasetOutput(out: string, inputs: Partial<Record<(typeof INPUT_FLAGS)[number], string>> = {}): Promise<void> {
+  const named = Object.fromEntries(INPUT_FLAGS.filter((f) => typeof inputs[f] === 'string').map((f) => [`--${f}`, inputs[f]]));
+  checkNotInput(out, named);
+  for (const [flag, path] of Object.entries(named)) {
+    const info = await stat(path!).catch(() => null);
+    if (!info) throw new Error(`${flag} ${path}: no such file`);
+    if (info.isFile() && info.size === 0) throw new Error(`${flag} ${path} is empty (0 bytes): nothing to import`);
+  }
+  await checkOutputDir(out, DATASET_RULE);
+}
+
+/**
+ * Writes a complete data set directory atomically (replacing a previous data set, embeddings included), with
+ * `dir` locked; refuses a directory that is not semid's or that holds one of the inputs named in `data.source`.
+ */
 export async function writeDataset(dir: string, data: DatasetContent): Promise<Manifest> {
+  return withLock(dir, async () => {
+    await checkDatasetOutput(dir, Object.fromEntries(INPUT_FLAGS.map((f) => [f, data.source[f]]).filter(([, v]) => typeof v === 'string')));
+    return writeDatasetLocked(dir, data);
+  });
+}
+
+async function writeDatasetLocked(dir: string, data: DatasetContent): Promise<Manifest> {
   const { items, sequences } = data;
   validateDataset(items, sequences, dir);
   const manifest: Manifest = {
@@ -117,6 +150,7 @@ export async function writeDataset(dir: string, data: DatasetContent): Promise<M
     await writeParquetTable(join(tmp, ITEMS_FILE), itemsTable);
     await writeParquetTable(join(tmp, SEQUENCES_FILE), makeTable(sequenceColumns));
     await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
+    await writeMark(tmp, outputMark('dataset'));
   });
   return manifest;
 }

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EmbeddingMatrix } from '../../tokenizer/index.js';
-import { writeJsonAtomic } from '../../tokenizer/index.js';
+import { writeJsonAtomic } from '../../tokenizer/io/index.js';
 import { EMBEDDINGS_DIR, readManifest } from './dataset.js';
 import { fixedSizeListVector, int32Vector, makeTable, readFixedSizeListColumn, readInt32Column, readParquetTable, writeParquetTable } from './parquet.js';
 

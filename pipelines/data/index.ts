@@ -9,7 +9,7 @@ export {
 } from './parquet.js';
 export type { ParquetCompression, WriteParquetOptions, ReadParquetOptions } from './parquet.js';
 export {
-  readDataset, writeDataset, readManifest, validateDataset,
+  readDataset, writeDataset, readManifest, validateDataset, checkDatasetOutput, DATASET_RULE,
   DATASET_VERSION, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
 } from './dataset.js';
 export type { DatasetContent } from './dataset.js';

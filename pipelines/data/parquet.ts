@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import { parseTable } from 'arrow-js-ffi';
 import * as parquet from 'parquet-wasm/node';
-import { writeFileAtomic } from '../../tokenizer/index.js';
+import { writeFileAtomic } from '../../tokenizer/io/index.js';
 
 const PARQUET_MAGIC = 'PAR1';
 

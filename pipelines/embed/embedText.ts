@@ -2,7 +2,7 @@
 // (word + character n-grams, or SentencePiece pieces) -> sublinear TF-IDF (sparse) -> truncated
 // randomized SVD -> rows of U·diag(σ), L2-normalised. No model download; deterministic for a seed.
 import type { EmbeddingMatrix } from '../../tokenizer/index.js';
-import { Progress, writeJsonAtomic } from '../../tokenizer/index.js';
+import { Progress, writeJsonAtomic } from '../../tokenizer/io/index.js';
 import { embeddingsPath, readDataset, writeEmbeddings } from '../data/index.js';
 import { randomizedSvd } from './randomizedSvd.js';
 import { computeEmbeddingReport, embeddingReportPath, type EmbeddingReport } from './report.js';

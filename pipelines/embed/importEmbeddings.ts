@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { extname } from 'node:path';
 import * as arrow from 'apache-arrow';
 import type { EmbeddingMatrix } from '../../tokenizer/index.js';
-import { writeJsonAtomic } from '../../tokenizer/index.js';
+import { writeJsonAtomic } from '../../tokenizer/io/index.js';
 import { embeddingsPath, hasColumn, readDataset, readFloat64Column, readParquetTable, readUtf8Column, writeEmbeddings } from '../data/index.js';
 import { parseNpy } from './npy.js';
 import { computeEmbeddingReport, embeddingReportPath, type EmbeddingReport } from './report.js';

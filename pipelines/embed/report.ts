@@ -8,7 +8,7 @@
 // category figures flatter the embedding; the report says how often that is the case.
 import { join } from 'node:path';
 import type { EmbeddingMatrix } from '../../tokenizer/index.js';
-import { writeJsonAtomic } from '../../tokenizer/index.js';
+import { writeJsonAtomic } from '../../tokenizer/io/index.js';
 import type { Items } from '../data/index.js';
 import { EMBEDDINGS_DIR, embeddingsPath, readDataset, readEmbeddings, readEmbeddingsMeta } from '../data/index.js';
 import { buildNeighbourIndex } from './neighbours.js';

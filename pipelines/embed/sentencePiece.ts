@@ -6,7 +6,7 @@ import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { writeFileAtomic } from '../../tokenizer/index.js';
+import { writeFileAtomic } from '../../tokenizer/io/index.js';
 import { readDataset } from '../data/index.js';
 import { normalizeText, type TermExtractor } from './textTerms.js';
 

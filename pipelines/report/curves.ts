@@ -4,7 +4,7 @@
 // logs a `resume` row where it picks up).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../tokenizer/index.js';
+import { writeFileAtomic } from '../../tokenizer/io/index.js';
 import { recallCurveChart, type CurvePoint } from './charts.js';
 import { jsonlRows } from './jsonl.js';
 import { renderSvg } from './render.js';

@@ -2,7 +2,7 @@
 // tokenizer report, metrics, sample recommendations) and writes RUN/report.html.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonIfPresent, writeFileAtomic } from '../../tokenizer/index.js';
+import { readJsonIfPresent, writeFileAtomic } from '../../tokenizer/io/index.js';
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
 import { jsonlRows } from './jsonl.js';

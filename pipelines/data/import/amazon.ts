@@ -4,7 +4,7 @@
 // ({'asin', 'title', 'brand', 'categories': [[path], ...]} or 2018's 'category': [path]).
 // Histories are time ordered; k-core filtering (--min-interactions, default 5) as in the benchmark
 // preprocessing (S3-Rec, TIGER). Only meta of reviewed items is kept in memory.
-import { Progress } from '../../../tokenizer/index.js';
+import { Progress } from '../../../tokenizer/io/index.js';
 import type { ItemRecord, RawImport } from './build.js';
 import { InteractionLog } from './build.js';
 import type { InputIssues } from './issues.js';

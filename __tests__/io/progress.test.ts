@@ -1,5 +1,5 @@
 // Progress lines: a resumed run's earlier steps count neither in the rate nor in the ETA.
-import { Progress } from '../../tokenizer/index.js';
+import { Progress } from '../../tokenizer/io/index.js';
 
 function capture(): { stream: NodeJS.WriteStream; text: () => string } {
   let out = '';

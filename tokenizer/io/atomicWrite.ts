@@ -1,0 +1,109 @@
+// Outputs are written to a temporary name beside the target, flushed to disk (the file, then its directory)
+// and renamed, so a crash or power cut never leaves a half-written file (or directory) that looks complete.
+// Temporaries carry the writer's pid; those of processes that are gone are removed (with a notice) the next
+// time semid writes a directory there.
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { notice, processAlive } from './processes.js';
+
+let counter = 0;
+function tempName(target: string): string {
+  counter += 1;
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${counter}.tmp`);
+}
+
+/** `.NAME.PID.N.tmp` (and its `.old`): the temporaries tempName makes. */
+const TEMP_PATTERN = /^\.(.+)\.(\d+)\.(\d+)\.tmp(\.old)?$/;
+
+/** Flushes a directory's entries (a rename is durable only once its directory is). */
+export async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    // Some file systems cannot fsync a directory (EINVAL, EISDIR on a few platforms): nothing more to do there.
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Writes `path` and flushes it to disk before returning. */
+async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to `path` atomically and durably (same-directory temp file, fsync, rename, fsync of the directory). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  try {
+    await writeSynced(tmp, data);
+    await rename(tmp, path);
+    await syncDir(dirname(path));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes JSON (2-space indented) atomically. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Removes the temporaries of `target` (beside it) that processes no longer running left behind. */
+export async function cleanStaleTemps(target: string): Promise<string[]> {
+  const dir = dirname(target);
+  const name = basename(target);
+  const removed: string[] = [];
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP_PATTERN.exec(entry);
+    if (!m || m[1] !== name || processAlive(Number(m[2]))) continue;
+    await rm(join(dir, entry), { recursive: true, force: true });
+    notice(`removed ${join(dir, entry)}, left by an interrupted semid run (pid ${m[2]}, no longer running)`);
+    removed.push(join(dir, entry));
+  }
+  return removed;
+}
+
+/**
+ * Puts the complete directory `from` in place of `dir`: `dir` (if any) is moved aside, `from` renamed to `dir`,
+ * the old one removed. Between the two renames `dir` is briefly absent, never mixed.
+ */
+export async function replaceDir(from: string, dir: string): Promise<void> {
+  const old = `${tempName(dir)}.old`;
+  await rename(dir, old).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(from, dir);
+  await syncDir(dirname(dir));
+  await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Builds a whole directory atomically: `build` fills a temporary sibling directory, which then replaces
+ * `dir` (an existing `dir` is removed only after the new one is complete).
+ */
+export async function writeDirAtomic(dir: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  await cleanStaleTemps(dir);
+  const tmp = tempName(dir);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await build(tmp);
+    await syncDir(tmp);
+    await replaceDir(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
