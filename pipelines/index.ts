@@ -46,3 +46,5 @@ export type { DemoOptions } from './demo.js';
 // `semid doctor`: backends, GPU adapter, Vulkan driver, package versions.
 export { runDoctor, formatDoctorReport, parseVulkanSummary, DOCTOR_PACKAGES } from './doctor.js';
 export type { DoctorReport, DoctorOptions, BackendStatus, VulkanDevice } from './doctor.js';
+// `semid export`: a trained model as a static folder that recommends in the browser (pipelines/web).
+export * from './web/index.js';

@@ -4,7 +4,6 @@
 // A training checkpoint is a directory written atomically: the model files, `optimizer.bin` (AdamW moments)
 // and `state.json` (step, data position, early-stopping state).
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/index.js';
@@ -13,6 +12,7 @@ import { DecoderOnly } from './decoderOnly.js';
 import { EncoderDecoder } from './encoderDecoder.js';
 import { ParamStore } from './layers.js';
 import type { SequenceModel } from './model.js';
+import { sha256Hex } from './sha256.js';
 import { Vocab, type VocabLayout } from './vocab.js';
 
 export const MODEL_FORMAT = 'semid-seq2seq';
@@ -71,16 +71,12 @@ export function unpackTensors(entries: WeightEntry[], bytes: Uint8Array, what: s
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** The model's manifest and weight bytes (what saveModel writes). */
 export async function modelArtifacts(model: SequenceModel): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
   const { entries, bytes } = await packTensors([...model.params.vars.entries()]);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT, version: MODEL_VERSION, config: model.config,
-    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets }, weights: entries, weightsSha256: sha256(bytes),
+    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets }, weights: entries, weightsSha256: sha256Hex(bytes),
   };
   return { manifest, bytes };
 }
@@ -96,7 +92,7 @@ export async function saveModel(model: SequenceModel, dir: string): Promise<void
 export function modelFromArtifacts(manifest: ModelManifest, bytes: Uint8Array, where = 'model'): SequenceModel {
   if (manifest.format !== MODEL_FORMAT) throw new Error(`${where}: not a semid model (format ${JSON.stringify(manifest.format)})`);
   if (manifest.version > MODEL_VERSION) throw new Error(`${where}: model format version ${manifest.version} is newer than this semid (${MODEL_VERSION})`);
-  if (manifest.weightsSha256 && sha256(bytes) !== manifest.weightsSha256) {
+  if (manifest.weightsSha256 && sha256Hex(bytes) !== manifest.weightsSha256) {
     throw new Error(`${where}: ${WEIGHTS_FILE} does not match ${MODEL_FILE} (checksum differs): the model was only partly written`);
   }
   const config = resolveModelConfig(manifest.config);
