@@ -18,6 +18,10 @@ import { buildTinyRun, type TinyRun } from './tinyRun.js';
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const chromium = process.env.SEMID_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+/** Runs in the page before its scripts: WebGPU off (this Chromium keeps navigator.gpu under --disable-features=WebGPU). */
+const HIDE_WEBGPU = 'Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined })';
+/** The page's recs list, as the test reads it (code below runs in the browser; the project has no DOM types). */
+const recsAttribute = (name: string) => `document.querySelector('#recs')?.getAttribute(${JSON.stringify(name)})`;
 
 if (!chromium) {
   const message = `browser tests skipped: no Chromium at ${CANDIDATES.join(', ')} (apt-get install chromium, or set SEMID_CHROMIUM)`;
@@ -37,7 +41,7 @@ async function openPage(browser: Browser, url: string, hideWebGpu = false): Prom
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
-  if (hideWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  if (hideWebGpu) await page.addInitScript(HIDE_WEBGPU);
   await page.goto(url);
   return { page, errors };
 }
@@ -50,10 +54,7 @@ async function recommendByClicks(page: Page, keys: string[]): Promise<{ keys: st
     await page.fill('#search', key);
     await page.click(`#catalog button[data-key="${key}"]`);
   }
-  await page.waitForFunction((want) => {
-    const recs = document.querySelector('#recs');
-    return recs?.getAttribute('data-state') === 'ready' && recs.getAttribute('data-history') === want;
-  }, JSON.stringify(keys), { timeout: 60_000 });
+  await page.waitForFunction(`${recsAttribute('data-state')} === 'ready' && ${recsAttribute('data-history')} === ${JSON.stringify(JSON.stringify(keys))}`, undefined, { timeout: 60_000 });
   const rows = await page.$$eval('#recs > li', (items) => items.map((li) => [li.getAttribute('data-key') ?? '', Number(li.getAttribute('data-score'))] as const));
   return { keys: rows.map((r) => r[0]), scores: rows.map((r) => r[1]) };
 }
@@ -91,7 +92,7 @@ describeBrowser('in headless Chromium', () => {
       got.scores.forEach((s, i) => expect(Math.abs(s - expected.scores[i])).toBeLessThan(1e-4));
       // Removing a history item re-renders for the shorter history.
       await page.click(`#history button[data-key="${history[0]}"]`);
-      await page.waitForFunction((want) => document.querySelector('#recs')?.getAttribute('data-history') === want, JSON.stringify(history.slice(1)));
+      await page.waitForFunction(`${recsAttribute('data-history')} === ${JSON.stringify(JSON.stringify(history.slice(1)))}`);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
@@ -104,10 +105,7 @@ describeBrowser('in headless Chromium', () => {
       const { page, errors } = await openPage(browser, `${server.url}run/web/`);
       const got = await recommendByClicks(page, history);
       const backend = await page.getAttribute('#status', 'data-backend');
-      const hasAdapter = await page.evaluate(async () => {
-        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-        return Boolean(gpu && (await gpu.requestAdapter()));
-      });
+      const hasAdapter = await page.evaluate('(async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter()))()');
       // The page picks WebGPU exactly when there is an adapter, and says so.
       expect(backend).toBe(hasAdapter ? 'webgpu' : 'wasm');
       if (!hasAdapter) console.warn('WebGPU check ran on wasm: this Chromium gave no SwiftShader adapter');
