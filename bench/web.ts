@@ -23,7 +23,7 @@ async function trainedRun(options: SuiteOptions): Promise<string> {
   const demo = await demoConfig();
   // Full: the demo itself (`semid demo`'s config). Quick: a small run of it.
   const config = options.quick
-    ? resolvePipelineConfig({ ...demo, data: { source: 'generate', generate: { users: 200, items: 100, seed: 1 } }, tokenize: { ...demo.tokenize, codebookSize: 8 },
+    ? resolvePipelineConfig({ ...demo, data: { source: 'generate', generate: { users: 300, items: 150, seed: 3 } }, embed: { ...demo.embed, dim: 32 }, tokenize: { ...demo.tokenize, codebookSize: 8 },
       train: { ...demo.train, trainer: { steps: 10, batchSize: 32 }, validUsers: 0 }, eval: { ...demo.eval, maxUsers: 20 }, recommend: { ...demo.recommend, users: 5 } })
     : demo;
   const runDir = join(options.workDir, 'run');
