@@ -12,11 +12,10 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { readDataset } from '../../pipelines/data/index.js';
 import { serveStatic, type StaticServer } from '../../pipelines/web/index.js';
-import { semidRecommend } from './export.test.js';
-import { buildTinyRun, type TinyRun } from './tinyRun.js';
+import { buildTinyRun, semidRecommend, type TinyRun } from './tinyRun.js';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const chromium = process.env.SEMID_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
+const chromium = (process.env.SEMID_CHROMIUM ? [process.env.SEMID_CHROMIUM] : CANDIDATES).find((p) => existsSync(p));
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 /** Runs in the page before its scripts: WebGPU off (this Chromium keeps navigator.gpu under --disable-features=WebGPU). */
 const HIDE_WEBGPU = 'Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined })';
@@ -24,7 +23,7 @@ const HIDE_WEBGPU = 'Object.defineProperty(Navigator.prototype, "gpu", { get: ()
 const recsAttribute = (name: string) => `document.querySelector('#recs')?.getAttribute(${JSON.stringify(name)})`;
 
 if (!chromium) {
-  const message = `browser tests skipped: no Chromium at ${CANDIDATES.join(', ')} (apt-get install chromium, or set SEMID_CHROMIUM)`;
+  const message = `browser tests skipped: no Chromium at ${process.env.SEMID_CHROMIUM ?? CANDIDATES.join(', ')} (apt-get install chromium, or set SEMID_CHROMIUM)`;
   if (process.env.SEMID_REQUIRE_CHROMIUM === '1') test('Chromium is installed (SEMID_REQUIRE_CHROMIUM=1)', () => { throw new Error(message); });
   else console.warn(message);
 }

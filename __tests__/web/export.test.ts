@@ -8,23 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { PrefixTrie } from '../../decoding/index.js';
-import { generateDataset, readDataset, readParquetTable, readUtf8Column, readFloat64Column, makeTable, utf8Vector, utf8ListVector, writeParquetTable } from '../../pipelines/data/index.js';
-import { runRecommend } from '../../pipelines/recommend.js';
+import { generateDataset, readDataset } from '../../pipelines/data/index.js';
 import { decodeCatalog, encodeCatalog, exportWeb } from '../../pipelines/web/index.js';
 import { load } from '../../pipelines/web/browser.js';
 import { sha256HexPortable } from '../../seq2seq/sha256.js';
-import { buildTinyRun, type TinyRun } from './tinyRun.js';
-
-/** `semid recommend --input` for one anonymous user with `history`: item keys and scores, best first. */
-export async function semidRecommend(run: Pick<TinyRun, 'data' | 'tokenizer' | 'model'>, dir: string, history: string[]): Promise<{ keys: string[]; scores: number[] }> {
-  const input = join(dir, 'users.parquet');
-  await writeParquetTable(input, makeTable({ user_key: utf8Vector(['web visitor']), history: utf8ListVector([history]) }));
-  const out = join(dir, 'recs.parquet');
-  await rm(out, { force: true });
-  await runRecommend({ data: run.data, tokenizer: run.tokenizer, model: run.model, input, out, topK: 10, beamSize: 20, progress: false });
-  const table = await readParquetTable(out);
-  return { keys: readUtf8Column(table, 'item_key', out), scores: Array.from(readFloat64Column(table, 'score', out)) };
-}
+import { buildTinyRun, semidRecommend, type TinyRun } from './tinyRun.js';
 
 const fileFetch = async (url: string) => {
   const bytes = await readFile(fileURLToPath(url)).catch(() => null);
