@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { PrefixTrie } from '../../decoding/index.js';
 import { generateDataset, readDataset } from '../../pipelines/data/index.js';
-import { decodeCatalog, encodeCatalog, exportWeb } from '../../pipelines/web/index.js';
+import { decodeCatalog, encodeCatalog, exportWeb, serveStatic } from '../../pipelines/web/index.js';
 import { load } from '../../pipelines/web/browser.js';
 import { sha256HexPortable } from '../../seq2seq/sha256.js';
 import { buildTinyRun, semidRecommend, type TinyRun } from './tinyRun.js';
@@ -113,6 +113,24 @@ describe('semid export (Node)', () => {
     await expect(semid.recommend(['no-such-item'])).rejects.toThrow('unknown item key "no-such-item": not in this export\'s catalog');
     await expect(semid.recommend([dataset.items.keys[0]], { topK: 10, beam: 5 })).rejects.toThrow('`beam` must be an integer >= 10, got 5');
     semid.dispose();
+  });
+
+  it('serves the folder on 127.0.0.1 with the types browsers need, and nothing outside it', async () => {
+    const server = await serveStatic(run.runDir);
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await fetch(`${server.url}web/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await page.text()).toContain("import { load } from './semid.js'");
+      expect((await fetch(`${server.url}web/wasm/tfjs-backend-wasm-simd.wasm`)).headers.get('content-type')).toBe('application/wasm');
+      expect((await fetch(`${server.url}web/nothing.js`)).status).toBe(404);
+      expect((await fetch(`${server.url}web/%E0%A4%A`)).status).toBe(400);
+      expect((await fetch(`${server.url}web/index.html`, { method: 'POST' })).status).toBe(405);
+      await expect(serveStatic(run.runDir, { port: server.port })).rejects.toThrow(`cannot serve on 127.0.0.1:${server.port}: EADDRINUSE (another --port?)`);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses a data set of another catalog, naming both inputs; leaves no folder behind', async () => {

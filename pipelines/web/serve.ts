@@ -26,7 +26,13 @@ export async function serveStatic(dir: string, options: { host?: string; port?: 
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in [0, 65535], got ${port}`);
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     const file = resolve(join(root, path.endsWith('/') ? `${path}index.html` : path));
     if ((req.method !== 'GET' && req.method !== 'HEAD') || (file !== root && !file.startsWith(root + sep))) {
       res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 403 : 405).end();
@@ -40,7 +46,7 @@ export async function serveStatic(dir: string, options: { host?: string; port?: 
     }, () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}\n`));
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', (err: NodeJS.ErrnoException) => fail(new Error(`cannot serve on ${host}:${port}: ${err.code ?? err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) => fail(new Error(`cannot serve on ${host}:${port}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another --port?)' : ''}`)));
     server.listen(port, host, () => ok());
   });
   const address = server.address();
