@@ -5,9 +5,10 @@ import { embedSuite } from './embed.js';
 import { kmeansSuite } from './kmeans.js';
 import { tokenizeSuite } from './tokenize.js';
 import { trainSuite } from './train.js';
+import { webSuite } from './web.js';
 import type { Suite } from './types.js';
 
-export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite];
+export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite, webSuite];
 
 export const SUITE_NAMES = SUITES.map((s) => s.name);
 

@@ -1,7 +1,7 @@
 // Public surface of decoding/: catalog-constrained search over a scorer; imports no tensor library.
 export type { DecodeStepInput, ScoringSession, StepScorer, ProcessorStep, LogitsProcessor, Candidate } from './types.js';
 export { PrefixTrie, benchmarkTrie } from './trie.js';
-export type { TrieBenchmark } from './trie.js';
+export type { TrieBenchmark, TrieParts } from './trie.js';
 export { TrieProcessor, ItemFilter } from './processors.js';
 export { beamSearch, resolveBeamSearch, DEFAULT_BEAM_SEARCH } from './beamSearch.js';
 export type { BeamSearchConfig, BeamSearchOptions, BeamSearchResult, BeamSearchStats, InvalidIdFallback } from './beamSearch.js';

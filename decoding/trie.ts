@@ -21,6 +21,16 @@ interface TrieArrays {
   itemLeaf: Int32Array;
 }
 
+/** The arrays that define a trie (see `PrefixTrie.parts`): the form a file stores. */
+export interface TrieParts {
+  levels: number[];
+  items: number;
+  childStart: Int32Array[];
+  childCode: Int32Array[];
+  leafItemStart: Int32Array;
+  leafItems: Int32Array;
+}
+
 export class PrefixTrie {
   /** Code count per position (the semantic ID's `levels`). */
   readonly levels: readonly number[];
@@ -125,6 +135,71 @@ export class PrefixTrie {
       levels, depth: L, items: n, nodeCount, childStart, childCode, parent,
       subtreeItems: subtreeItemCounts(nodeCount, parent, leafStart),
       leafItemStart: leafStart, leafItems, itemLeaf,
+    });
+  }
+
+  /** The arrays that define the trie (the rest is derived): what a file stores. */
+  parts(): TrieParts {
+    return {
+      levels: [...this.levels], items: this.items, childStart: this.childStart, childCode: this.childCode,
+      leafItemStart: this.leafItemStart, leafItems: this.leafItems,
+    };
+  }
+
+  /**
+   * Rebuilds a trie from `parts()` (e.g. read from a file), checking that they form one: the error names the
+   * array and the value. Parents, subtree sizes and item leaves are derived.
+   */
+  static fromParts(p: TrieParts): PrefixTrie {
+    const L = p.levels.length;
+    const bad = (what: string, detail: string): Error => new Error(`not a valid prefix trie: ${what} ${detail}`);
+    if (L < 1 || p.childStart.length !== L || p.childCode.length !== L) {
+      throw bad('depth', `is ${L} levels with ${p.childStart.length} childStart and ${p.childCode.length} childCode arrays`);
+    }
+    const nodeCount = new Int32Array(L + 1);
+    nodeCount[0] = 1;
+    const parent: Int32Array[] = [new Int32Array(0)];
+    for (let d = 0; d < L; d += 1) {
+      const start = p.childStart[d];
+      const codesAt = p.childCode[d];
+      nodeCount[d + 1] = codesAt.length;
+      if (start.length !== nodeCount[d] + 1 || start[0] !== 0 || start[nodeCount[d]] !== codesAt.length) {
+        throw bad(`childStart[${d}]`, `must run from 0 to ${codesAt.length} over ${nodeCount[d] + 1} entries`);
+      }
+      const par = new Int32Array(codesAt.length);
+      for (let n = 0; n < nodeCount[d]; n += 1) {
+        if (start[n + 1] < start[n]) throw bad(`childStart[${d}]`, `decreases at node ${n}`);
+        for (let j = start[n]; j < start[n + 1]; j += 1) {
+          const c = codesAt[j];
+          if (c < 0 || c >= p.levels[d] || (j > start[n] && c <= codesAt[j - 1])) throw bad(`childCode[${d}][${j}]`, `= ${c} is out of range or order`);
+          par[j] = n;
+        }
+      }
+      parent.push(par);
+    }
+    const leaves = nodeCount[L];
+    const { leafItemStart, leafItems, items } = p;
+    if (leafItemStart.length !== leaves + 1 || leafItemStart[0] !== 0 || leafItemStart[leaves] !== items || leafItems.length !== items) {
+      throw bad('leafItemStart', `must run from 0 to ${items} items over ${leaves + 1} entries`);
+    }
+    const itemLeaf = new Int32Array(items).fill(-1);
+    const subtreeItems: Int32Array[] = [];
+    for (let d = 0; d <= L; d += 1) subtreeItems.push(new Int32Array(nodeCount[d]));
+    for (let leaf = 0; leaf < leaves; leaf += 1) {
+      for (let k = leafItemStart[leaf]; k < leafItemStart[leaf + 1]; k += 1) {
+        const item = leafItems[k];
+        if (!(item >= 0 && item < items) || itemLeaf[item] !== -1) throw bad(`leafItems[${k}]`, `= ${item} is out of range or repeated`);
+        itemLeaf[item] = leaf;
+      }
+      subtreeItems[L][leaf] = leafItemStart[leaf + 1] - leafItemStart[leaf];
+      if (subtreeItems[L][leaf] < 1) throw bad('leafItemStart', `gives leaf ${leaf} no item`);
+    }
+    for (let d = L; d >= 1; d -= 1) {
+      for (let j = 0; j < nodeCount[d]; j += 1) subtreeItems[d - 1][parent[d][j]] += subtreeItems[d][j];
+    }
+    return new PrefixTrie({
+      levels: [...p.levels], depth: L, items, nodeCount, childStart: p.childStart, childCode: p.childCode,
+      parent, subtreeItems, leafItemStart, leafItems, itemLeaf,
     });
   }
 

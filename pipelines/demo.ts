@@ -59,6 +59,12 @@ export function formatRecommendations(sample: RecommendationSample[], recent = 5
   return out.join('\n');
 }
 
+/** The one command that exports a run's model for the browser and serves it. */
+export function browserCommand(runDir: string): string {
+  const quoted = /^[\w./-]+$/.test(runDir) ? runDir : `'${runDir.replace(/'/g, `'\\''`)}'`;
+  return `npx semid export --run ${quoted} --items-text --serve`;
+}
+
 /** Runs the demo end to end and prints recommendations and metrics. */
 export async function runDemo(options: DemoOptions = {}): Promise<RunPipelineResult> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
@@ -78,5 +84,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunPipelineRes
     }
   }
   write(`\n${result.summary}\n`);
+  write(`\nRecommend in your browser (exports the model as a static folder and serves it on 127.0.0.1):\n  ${browserCommand(runDir)}\n`);
   return result;
 }

@@ -6,6 +6,7 @@ import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { recommendCommand } from './recommend.js';
+import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
 import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
@@ -21,6 +22,7 @@ export const COMMANDS: CommandModule<any, any>[] = [
   trainCommand,
   evalCommand,
   recommendCommand,
+  exportCommand,
   reportCommand,
   compareCommand,
   runCommand,

@@ -4,13 +4,13 @@
 // A training checkpoint is a directory written atomically: the model files, `optimizer.bin` (AdamW moments)
 // and `state.json` (step, data position, early-stopping state).
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import type { SequenceModel } from './model.js';
 import { createModel } from './registry.js';
+import { sha256Hex } from './sha256.js';
 import { Vocab, type VocabLayout } from './vocab.js';
 
 export const MODEL_FORMAT = 'semid-seq2seq';
@@ -64,16 +64,12 @@ export function unpackTensors(entries: WeightEntry[], bytes: Uint8Array, what: s
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** The model's manifest and weight bytes (what saveModel writes). */
 export async function modelArtifacts(model: SequenceModel): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
   const { entries, bytes } = await packTensors([...model.params.vars.entries()]);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT, version: MODEL_VERSION, config: model.config,
-    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets, ...(model.vocab.items > 0 ? { items: model.vocab.items } : {}) }, weights: entries, weightsSha256: sha256(bytes),
+    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets, ...(model.vocab.items > 0 ? { items: model.vocab.items } : {}) }, weights: entries, weightsSha256: sha256Hex(bytes),
   };
   return { manifest, bytes };
 }
@@ -89,7 +85,7 @@ export async function saveModel(model: SequenceModel, dir: string): Promise<void
 export function modelFromArtifacts(manifest: ModelManifest, bytes: Uint8Array, where = 'model'): SequenceModel {
   if (manifest.format !== MODEL_FORMAT) throw new Error(`${where}: not a semid model (format ${JSON.stringify(manifest.format)})`);
   if (manifest.version > MODEL_VERSION) throw new Error(`${where}: model format version ${manifest.version} is newer than this semid (${MODEL_VERSION})`);
-  if (manifest.weightsSha256 && sha256(bytes) !== manifest.weightsSha256) {
+  if (manifest.weightsSha256 && sha256Hex(bytes) !== manifest.weightsSha256) {
     throw new Error(`${where}: ${WEIGHTS_FILE} does not match ${MODEL_FILE} (checksum differs): the model was only partly written`);
   }
   const config = resolveModelConfig(manifest.config);

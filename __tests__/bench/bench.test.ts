@@ -65,7 +65,8 @@ describe('semid bench --quick', () => {
     expect(figures('data')).toEqual(['data.import.seconds', 'data.generate.seconds']);
     expect(figures('embed')).toContain('embed.tfidfSvd.seconds');
     expect(figures('tokenize')).toContain('tokenize.rqkmeans.fitSeconds');
-  }, 120_000);
+    expect(figures('web').slice(0, 3)).toEqual(['web.demo.exportBytes', 'web.demo.exportGzipBytes', 'web.demo.pageGzipBytes']);
+  }, 300_000);
 
   it('compares with the reference measured in the same run', async () => {
     const python = join(dir, 'fake-python');
