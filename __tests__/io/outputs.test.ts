@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  acquireLock, checkNotInput, checkOutputDir, checkOutputFile, lockPath, outputMark, writeDirAtomic, writeFileAtomic, writeMark, HOST,
+  acquireLock, checkNotInput, checkOutputDir, checkOutputFile, lockPath, outputMark, writeDirAtomic, writeFileAtomic, writeMark, host,
 } from '../../tokenizer/io/index.js';
 
 const ioDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tokenizer', 'io');
@@ -69,18 +69,18 @@ describe('tokenizer/io', () => {
     const target = join(dir, 'model');
     const holder = spawn('sleep', ['30']);
     try {
-      await writeFile(lockPath(target), JSON.stringify({ pid: holder.pid, host: HOST, startedAt: '2026-01-01T00:00:00Z', command: 'semid train --out model --seed 11' }));
-      await expect(acquireLock(target)).rejects.toThrow(`${target} is in use by another semid run (pid ${holder.pid} on ${HOST}, started 2026-01-01T00:00:00Z: semid train --out model --seed 11); wait for it to finish`);
+      await writeFile(lockPath(target), JSON.stringify({ pid: holder.pid, host: host(), startedAt: '2026-01-01T00:00:00Z', command: 'semid train --out model --seed 11' }));
+      await expect(acquireLock(target)).rejects.toThrow(`${target} is in use by another semid run (pid ${holder.pid} on ${host()}, started 2026-01-01T00:00:00Z: semid train --out model --seed 11); wait for it to finish`);
     } finally {
       holder.kill('SIGKILL');
     }
     const dead = deadPid();
-    await writeFile(lockPath(target), JSON.stringify({ pid: dead, host: HOST, startedAt: '2026-01-01T00:00:00Z', command: 'semid train --seed 11' }));
+    await writeFile(lockPath(target), JSON.stringify({ pid: dead, host: host(), startedAt: '2026-01-01T00:00:00Z', command: 'semid train --seed 11' }));
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const lock = await acquireLock(target, 'semid train --seed 12');
       expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain(`took over the lock ${lockPath(target)} of a run that is no longer running (pid ${dead}`);
-      expect(JSON.parse(await readFile(lockPath(target), 'utf8'))).toMatchObject({ pid: process.pid, host: HOST, command: 'semid train --seed 12' });
+      expect(JSON.parse(await readFile(lockPath(target), 'utf8'))).toMatchObject({ pid: process.pid, host: host(), command: 'semid train --seed 12' });
       // The same process may take it again (a pipeline stage and the writer it calls); released when both let go.
       const inner = await acquireLock(target);
       await inner.release();

@@ -9,6 +9,6 @@ export {
 } from './outputDir.js';
 export type { OutputKind, OutputMark, OutputRule, OutputState } from './outputDir.js';
 export { fingerprint, sha256 } from './fingerprint.js';
-export { notice, processAlive, HOST } from './processes.js';
+export { notice, processAlive, host } from './processes.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions, ProgressFields } from './progress.js';

@@ -4,7 +4,7 @@
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { unlinkSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HOST, notice, processAlive } from './processes.js';
+import { host, notice, processAlive } from './processes.js';
 
 export interface LockInfo {
   pid: number;
@@ -96,21 +96,21 @@ export async function acquireLock(target: string, command = currentCommand()): P
   const mine = heldHere.get(path);
   if (mine) return nested(mine);
   await mkdir(dirname(path), { recursive: true });
-  const info: LockInfo = { pid: process.pid, host: HOST, startedAt: new Date().toISOString(), command };
+  const info: LockInfo = { pid: process.pid, host: host(), startedAt: new Date().toISOString(), command };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await tryCreate(path, info)) return held(path, info);
     const holder = await readLock(path);
     if (holder === null) {
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age < FRESH_MS) throw new Error(`${target} is being written by another semid run (lock ${path} was just created); wait for it to finish`);
-      await takeOver(path, { pid: -1, host: HOST, startedAt: 'unknown', command: 'unreadable lock file' });
+      await takeOver(path, { pid: -1, host: host(), startedAt: 'unknown', command: 'unreadable lock file' });
       continue;
     }
-    if (holder.host === HOST && !processAlive(holder.pid)) {
+    if (holder.host === host() && !processAlive(holder.pid)) {
       await takeOver(path, holder);
       continue;
     }
-    throw new Error(`${target} is in use by another semid run (${describe(holder)}); wait for it to finish${holder.host === HOST ? '' : `, or if that run is gone, delete ${path}`}`);
+    throw new Error(`${target} is in use by another semid run (${describe(holder)}); wait for it to finish${holder.host === host() ? '' : `, or if that run is gone, delete ${path}`}`);
   }
   throw new Error(`${target}: could not take the lock ${path} (it keeps changing hands)`);
 }

@@ -2,8 +2,10 @@
 // see (a stale lock taken over, a leftover temporary removed) even when nothing else is printed.
 import { hostname } from 'node:os';
 
-/** This machine's name, as recorded in lock files. */
-export const HOST = hostname();
+/** This machine's name, as recorded in lock files (asked when first needed: the browser bundle never calls it). */
+export function host(): string {
+  return hostname();
+}
 
 /** True when `pid` is a running process on this host (EPERM: alive, owned by another user). */
 export function processAlive(pid: number): boolean {
