@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { trainModel } from '../pipelines/index.js';
+import { modelArchitectures, presetNames } from '../seq2seq/index.js';
 
 /** CLI flag (yargs camel-case) -> config field. */
 const FIELDS: Record<string, string> = {
@@ -9,6 +10,7 @@ const FIELDS: Record<string, string> = {
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
+  head: 'head', idEmbedding: 'idEmbedding',
 };
 
 export const trainCommand: CommandModule = {
@@ -18,8 +20,10 @@ export const trainCommand: CommandModule = {
     .option('data', { type: 'string', demandOption: true, describe: 'data set directory' })
     .option('tokenizer', { type: 'string', demandOption: true, describe: 'tokenizer directory TOKDIR (codes.parquet)' })
     .option('out', { type: 'string', demandOption: true, describe: 'model directory MODELDIR' })
-    .option('preset', { type: 'string', default: 'small', choices: ['tiny', 'small', 'tiger'], describe: 'model and trainer sizes' })
-    .option('arch', { type: 'string', choices: ['encdec', 'decoder'], describe: 'encoder-decoder (TIGER) or decoder-only (RecGPT)' })
+    .option('preset', { type: 'string', default: 'small', choices: presetNames(), describe: 'model and trainer sizes' })
+    .option('arch', { type: 'string', choices: modelArchitectures(), describe: 'a registered model: encdec (TIGER), decoder (RecGPT-style), causal (every position), sasrec (baseline)' })
+    .option('head', { type: 'string', choices: ['autoregressive', 'parallel'], describe: 'causal: the ID head (parallel ranks the whole catalog exactly)' })
+    .option('id-embedding', { type: 'boolean', describe: 'causal: add a learned per-item ID embedding to each item token' })
     .option('resume', { type: 'boolean', default: false, describe: 'continue the unfinished run in MODELDIR.staging, else MODELDIR/checkpoints/last (an error when there is none)' })
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'with --resume: go on although the data set or tokenizer differ from the run\'s' })
     .option('config', { type: 'string', describe: 'JSON file of model/trainer fields (flags win)' })
@@ -63,7 +67,7 @@ export const trainCommand: CommandModule = {
       tokenizer: a.tokenizer as string,
       out: a.out as string,
       preset: a.preset as string,
-      arch: a.arch as 'encdec' | 'decoder' | undefined,
+      arch: a.arch as string | undefined,
       resume: a.resume as boolean,
       allowMismatch: a.allowMismatch as boolean,
       overrides: { ...fromFile, ...flags },

@@ -173,3 +173,9 @@ test('the scorer refuses a history window longer than the model was trained with
   expect(() => m.scorer(cat, { maxHistory: 9 })).toThrow(/maxHistory must be an integer in \[1, 4\] \(the model was trained with 4\), got 9/);
   m.dispose();
 });
+
+test('the causal and sasrec presets resolve to their architectures', () => {
+  expect(resolveModelConfig({}, 'causal')).toMatchObject({ arch: 'causal', encoderLayers: 0, head: 'autoregressive' });
+  expect(resolveModelConfig({}, 'sasrec')).toMatchObject({ arch: 'sasrec', encoderLayers: 0 });
+  expect(() => resolveModelConfig({ arch: 'encdec', encoderLayers: 0 })).toThrow(/`encoderLayers` must be an integer >= 1 for the encdec architecture, got 0/);
+});
