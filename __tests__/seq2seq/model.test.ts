@@ -202,7 +202,7 @@ test('item-per-position history (sum of code embeddings) trains and scores', asy
 });
 
 test('a tiny model overfits a tiny data set; no tensor leaks over 50 steps', async () => {
-  const { model, batcher } = setup();
+  const { model } = setup();
   const before = tf.memory().numTensors;
   const losses: number[] = [];
   const res = await train({
