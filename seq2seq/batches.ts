@@ -171,13 +171,20 @@ export interface DataPosition {
   offset: number;
 }
 
-/** Epoch-wise shuffled batches; the order is a pure function of (seed, epoch), so a position resumes exactly. */
+/**
+ * Epoch-wise shuffled batches; the order is a pure function of (seed, epoch), so a position resumes exactly.
+ * With row lengths and `buckets` > 0, each epoch's shuffle is cut into runs of `buckets` batches, each run is
+ * sorted by length and cut into batches, and the full batches are shuffled (a short last batch stays last), so a
+ * batch pads to nearly its own rows' length and still sees a random mix of users.
+ */
 export class DataOrder {
   private perm: Uint32Array | null = null;
   private permEpoch = -1;
 
-  constructor(private readonly n: number, private readonly seed: number, private readonly batchSize: number) {
+  constructor(private readonly n: number, private readonly seed: number, private readonly batchSize: number,
+    private readonly lengths?: Uint32Array, private readonly buckets = 0) {
     if (n === 0) throw new Error('no training examples: the data set has no user with enough interactions for the train split');
+    if (lengths && lengths.length !== n) throw new Error(`row lengths: got ${lengths.length} for ${n} rows`);
   }
 
   private permutation(epoch: number): Uint32Array {
@@ -185,15 +192,28 @@ export class DataOrder {
     const rng = mulberry32((this.seed * 1000003 + epoch * 7919 + 1) >>> 0);
     const p = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) p[i] = i;
-    for (let i = this.n - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      const t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    this.perm = p;
+    shuffle(p, rng.next);
+    this.perm = this.lengths && this.buckets > 0 ? this.bucketed(p, rng.next) : p;
     this.permEpoch = epoch;
-    return p;
+    return this.perm;
+  }
+
+  /** Runs of `buckets` batches sorted by length (stable, so ties keep the shuffle), full batches shuffled. */
+  private bucketed(p: Uint32Array, random: () => number): Uint32Array {
+    const lengths = this.lengths as Uint32Array;
+    const run = this.batchSize * this.buckets;
+    for (let start = 0; start < p.length; start += run) {
+      const sorted = Array.from(p.subarray(start, start + run)).sort((a, b) => lengths[a] - lengths[b]);
+      p.set(sorted, start);
+    }
+    const full = Math.floor(p.length / this.batchSize);
+    const batchOrder = new Uint32Array(full);
+    for (let i = 0; i < full; i++) batchOrder[i] = i;
+    shuffle(batchOrder, random);
+    const out = new Uint32Array(p.length);
+    for (let i = 0; i < full; i++) out.set(p.subarray(batchOrder[i] * this.batchSize, (batchOrder[i] + 1) * this.batchSize), i * this.batchSize);
+    out.set(p.subarray(full * this.batchSize), full * this.batchSize);
+    return out;
   }
 
   /** The indices of the next batch, and the position after it. A batch never straddles epochs. */
@@ -203,5 +223,15 @@ export class DataOrder {
     const indices = perm.slice(pos.offset, end);
     const after = end >= this.n ? { epoch: pos.epoch + 1, offset: 0 } : { epoch: pos.epoch, offset: end };
     return { indices, after };
+  }
+}
+
+/** Fisher-Yates in place. */
+function shuffle(a: Uint32Array, random: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
 }

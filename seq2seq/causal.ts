@@ -112,7 +112,8 @@ export function windowTrainingSet(data: TrainingData, batcher: Batcher, loss: (b
       loss: (seeds) => loss(b, seeds),
     };
   };
-  return { size: windows.length, batch: (indices) => make(Array.from(indices, (i) => windows[i])) };
+  const lengths = Uint32Array.from(windows, (w) => w.history.length);
+  return { size: windows.length, batch: (indices) => make(Array.from(indices, (i) => windows[i])), lengths };
 }
 
 export class CausalModel implements SequenceModel {

@@ -71,6 +71,12 @@ export interface TrainConfig {
   monitor: string;
   /** Write a resumable checkpoint every N steps. */
   checkpointEvery: number;
+  /**
+   * Rows of similar length share a batch: each epoch's shuffle is cut into runs of this many batches, each run
+   * sorted by row length, and the batches shuffled again (0 = plain shuffle). Only training sets that give row
+   * lengths (the causal model's windows) use it; one-target examples keep the plain shuffle.
+   */
+  lengthBuckets: number;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -108,6 +114,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   patience: 5,
   monitor: 'ndcg@10',
   checkpointEvery: 200,
+  lengthBuckets: 64,
 };
 
 export interface Preset {
@@ -247,6 +254,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
     patience: int('patience', c.patience, 0),
     monitor: c.monitor,
     checkpointEvery: int('checkpointEvery', c.checkpointEvery, 1),
+    lengthBuckets: int('lengthBuckets', c.lengthBuckets, 0),
   };
 }
 

@@ -52,6 +52,8 @@ export interface TrainBatch {
 export interface TrainingSet {
   size: number;
   batch(indices: Uint32Array): TrainBatch;
+  /** Each row's length (positions it fills), when rows differ: the data order then batches similar lengths together. */
+  lengths?: Uint32Array;
 }
 
 export interface ScorerOptions {

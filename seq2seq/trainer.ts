@@ -268,7 +268,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const bestDir = join(outDir, CHECKPOINT_DIR, 'best');
   const metricsPath = join(outDir, METRICS_FILE);
   const opt = new AdamW(model, c);
-  const order = new DataOrder(data.size, c.seed, c.batchSize);
+  const order = new DataOrder(data.size, c.seed, c.batchSize, data.lengths, c.lengthBuckets);
   let state: Omit<TrainState, 'optimizer'> = {
     step: 0, position: { epoch: 0, offset: 0 }, best: null, badEvals: 0, stoppedEarly: false, lastLoss: NaN, config: c,
   };
