@@ -10,6 +10,7 @@ import { checkOutputFile, Progress } from '../tokenizer/io/index.js';
 import { checkProvenance } from './provenance.js';
 import type { Example, Sequences } from './data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from './metrics.js';
+import { checkSasrecBudget, sasrecBaseline } from './sasrecBaseline.js';
 
 import type { ModelScorer, UserContext } from '../seq2seq/index.js';
 
@@ -362,6 +363,10 @@ export interface EvaluationRunOptions {
   /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
   allowMismatch?: boolean;
   progress?: boolean;
+  /** Train the SASRec baseline for this many steps on the split's training part (0 or absent: no SASRec baseline). */
+  sasrecSteps?: number;
+  /** Cut the SASRec baseline's training at this many minutes. */
+  sasrecMinutes?: number;
 }
 
 /** Indices of `count` examples evenly spaced over `total` (all when count >= total). */
@@ -377,6 +382,7 @@ export function evenSample(total: number, count: number | undefined): number[] {
  */
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
   await checkOutputFile(options.out);
+  if (options.sasrecSteps) checkSasrecBudget({ steps: options.sasrecSteps, minutes: options.sasrecMinutes });
   const held: { model?: { dispose(): void } } = {};
   try {
     return await evaluateRun(options, held);
@@ -437,6 +443,13 @@ async function evaluateRun(options: EvaluationRunOptions, held: { model?: { disp
     log(`eval: dense baseline skipped: ${denseSkipped}`);
   }
 
+  const sasrec = options.sasrecSteps
+    ? await sasrecBaseline({
+      sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, budget: { steps: options.sasrecSteps, minutes: options.sasrecMinutes }, log,
+      rank: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory: options.excludeHistory, progress: false })).ranks,
+    })
+    : null;
+
   const { buckets, bucketOf } = popularityBuckets(counts);
   const byPopularity: Record<string, unknown> = {};
   buckets.forEach((bucket, b) => {
@@ -447,6 +460,7 @@ async function evaluateRun(options: EvaluationRunOptions, held: { model?: { disp
       model: metricsFromRanks(modelRun.ranks, ks, select),
       popularity: metricsFromRanks(popRanks, ks, select),
       ...(dense ? { dense: metricsFromRanks(dense, ks, select) } : {}),
+      ...(sasrec ? { sasrec: metricsFromRanks(sasrec.ranks, ks, select) } : {}),
     };
   });
 
@@ -476,6 +490,7 @@ async function evaluateRun(options: EvaluationRunOptions, held: { model?: { disp
     baselines: {
       popularity: metricsFromRanks(popRanks, ks),
       dense: dense ? { ...metricsFromRanks(dense, ks), lastItems: options.denseLastItems ?? 5, embeddings: options.embeddings ?? 'default' } : { skipped: denseSkipped },
+      ...(sasrec ? { sasrec: { ...metricsFromRanks(sasrec.ranks, ks), steps: sasrec.steps, trainSeconds: sasrec.trainSeconds, model: sasrec.model, train: sasrec.train } } : {}),
     },
     byPopularity,
     ...(beamMiss ? { beamMiss } : {}),

@@ -23,6 +23,8 @@ export const evalCommand: CommandModule = {
     .option('unconstrained', { type: 'boolean', default: false, describe: 'research: beam search without the catalog trie (reports the invalid-ID rate)' })
     .option('fallback', { type: 'boolean', default: false, describe: 'with --unconstrained: map invalid IDs to the nearest item (tokenizer decode + HNSW)' })
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' })
+    .option('sasrec-steps', { type: 'number', default: 0, describe: 'baseline: train SASRec (full-softmax CE, the sasrec preset) for N steps on the training part and rank the same users (0 = off)' })
+    .option('sasrec-minutes', { type: 'number', describe: 'with --sasrec-steps: stop its training after M minutes' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
@@ -44,6 +46,8 @@ export const evalCommand: CommandModule = {
       fallback: a.fallback as boolean,
       out: a.out as string,
       allowMismatch: a.allowMismatch as boolean,
+      sasrecSteps: a.sasrecSteps as number,
+      sasrecMinutes: a.sasrecMinutes as number | undefined,
     });
     const ks = report.ks as number[];
     const line = (name: string, m: Record<string, unknown>): string =>
@@ -51,6 +55,7 @@ export const evalCommand: CommandModule = {
     const baselines = report.baselines as Record<string, Record<string, unknown>>;
     process.stdout.write(`${line('model', report)}\n${line('popularity', baselines.popularity)}\n`);
     if (!baselines.dense.skipped) process.stdout.write(`${line('dense', baselines.dense)}\n`);
+    if (baselines.sasrec) process.stdout.write(`${line('sasrec', baselines.sasrec)}  (${baselines.sasrec.steps as number} steps, ${(baselines.sasrec.trainSeconds as number).toFixed(0)} s)\n`);
     process.stdout.write(`${report.users} users, ${(report.usersPerSecond as number).toFixed(1)} users/s; written to ${a.out as string}\n`);
   },
 };
