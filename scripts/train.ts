@@ -10,7 +10,7 @@ const FIELDS: Record<string, string> = {
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
-  head: 'head', idEmbedding: 'idEmbedding',
+  head: 'head', headLoss: 'headLoss', idEmbedding: 'idEmbedding',
 };
 
 export const trainCommand: CommandModule = {
@@ -23,6 +23,7 @@ export const trainCommand: CommandModule = {
     .option('preset', { type: 'string', default: 'small', choices: presetNames(), describe: 'model and trainer sizes' })
     .option('arch', { type: 'string', choices: modelArchitectures(), describe: 'a registered model: encdec (TIGER), decoder (RecGPT-style), causal (every position), sasrec (baseline)' })
     .option('head', { type: 'string', choices: ['autoregressive', 'parallel'], describe: 'causal: the ID head (parallel ranks the whole catalog exactly)' })
+    .option('head-loss', { type: 'string', choices: ['levels', 'catalog'], describe: 'causal, parallel head: one softmax per level, or one over the catalog of the item scores it ranks by' })
     .option('id-embedding', { type: 'boolean', describe: 'causal: add a learned per-item ID embedding to each item token' })
     .option('resume', { type: 'boolean', default: false, describe: 'continue the unfinished run in MODELDIR.staging, else MODELDIR/checkpoints/last (an error when there is none)' })
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'with --resume: go on although the data set or tokenizer differ from the run\'s' })

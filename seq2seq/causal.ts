@@ -10,6 +10,8 @@
 // `autoregressive` (TIGER's factorisation) is decoded by the trie beam search through a StepScorer whose steps
 // run only the head (the stack runs once per user); `parallel` (SETRec/RPG) predicts every level at once, so an
 // item's log-probability is the sum of its codes' and the whole catalog is ranked exactly (catalogRanking.ts).
+// The parallel head trains on one softmax per level (`headLoss: levels`) or on one softmax over the catalog of
+// the scores it ranks by (`catalog`): score(item) = sum_l logits_l[code_l(item)] (+ (h * d^-0.5) . id(item)).
 import * as tf from '@tensorflow/tfjs';
 import { sumLevelScores, type DecodeStepInput, type ScoringSession } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
@@ -102,6 +104,11 @@ export function windowBatch(batcher: Batcher, windows: readonly ContextInput[]):
 }
 
 /** Training rows of a sequence model: every user's training part cut into windows of maxHistory + 1 items. */
+/** The causal model's own fields: the catalog loss belongs to the parallel head. */
+export function checkCausal(c: ModelConfig): void {
+  if (c.headLoss === 'catalog' && c.head !== 'parallel') throw new Error(`headLoss "catalog" needs the parallel head (head "${c.head}" is decoded by beam search, level by level)`);
+}
+
 export function windowTrainingSet(data: TrainingData, batcher: Batcher, loss: (b: WindowBatch, seeds: DropoutSeeds | null) => tf.Scalar): TrainingSet {
   const windows = sequenceWindows(data.sequences, batcher.maxHistory + 1);
   const make = (rows: readonly ContextInput[]): TrainBatch => {
@@ -184,7 +191,7 @@ export class CausalModel implements SequenceModel {
     return prefix ? tf.add(z, prefix) : z; // [n, d]
   }
 
-  /** Mean over targets and levels of the codes' cross-entropy (teacher-forced prefixes for `autoregressive`). */
+  /** Mean over targets of the ID's cross-entropy: per level (mean of levels), or over the catalog (`headLoss: catalog`). */
   loss(b: WindowBatch, seeds: DropoutSeeds | null): tf.Scalar {
     const s = seeds ?? NO_DROPOUT;
     const { ctx, targetPos, targetItem } = b;
@@ -193,6 +200,7 @@ export class CausalModel implements SequenceModel {
     const L = this.L;
     const states = tf.reshape(this.states(ctx, b.items, s), [ctx.size * ctx.srcLen, d]); // [rows*S, d]
     const h = tf.gather(states, tf.tensor1d(targetPos, 'int32')); // [n, d]
+    if (this.catalogLoss()) return crossEntropy(this.itemScores(h, this.queries(h, new Int32Array(0), n, s), n), targetItem);
     const tokens = new Int32Array(n * L); // [n, L] vocabulary tokens of the targets' codes
     for (let t = 0; t < n; t++) for (let l = 0; l < L; l++) tokens[t * L + l] = this.itemTokens[targetItem[t] * L + l];
     const q = this.queries(h, tokens, n, s); // [L*n, d]
@@ -203,17 +211,36 @@ export class CausalModel implements SequenceModel {
     return tf.div(tf.addN(losses), L) as tf.Scalar;
   }
 
+  private catalogLoss(): boolean {
+    return this.config.head === 'parallel' && this.config.headLoss === 'catalog';
+  }
+
+  /** Item scores [n, items]: the sum of each item's codes' logits (+ the ID embedding's logit), from states h [n, d] and queries [L*n, d]. */
+  private itemScores(h: tf.Tensor, q: tf.Tensor, n: number): tf.Tensor2D {
+    const d = this.config.dModel;
+    const parts = this.vocab.levels.map((_, l) => {
+      const codeOf = tf.tensor1d(this.levelCodes[l], 'int32'); // [items]
+      return tf.gather(this.levelLogits(tf.slice(q, [l * n, 0], [n, d]), l), codeOf, 1); // [n, items]
+    });
+    if (this.config.idEmbedding) parts.push(dense(tf.mul(h, d ** -0.5) as tf.Tensor2D, tf.transpose(this.params.get('item')) as tf.Tensor2D)); // [n, items]
+    return tf.addN(parts) as tf.Tensor2D; // [n, items]
+  }
+
   /** Queries [L*n, d] of every level (level-major) in one pass of the head's MLP. */
   private queries(h: tf.Tensor, tokens: Int32Array, n: number, seeds: DropoutSeeds): tf.Tensor {
     return this.query(tf.concat(this.vocab.levels.map((_, l) => this.levelInput(h, tokens, n, l)), 0), seeds); // [L*n, d]
   }
 
   private itemTokens: Int32Array = new Int32Array(0);
+  /** Per level, each item's code index within the level [items]. */
+  private levelCodes: Int32Array[] = [];
 
   /** The item -> code-token table and the context batcher, for the catalog the model is trained or scored on. */
   private bind(itemCodes: SemanticIds, maxHistory = this.config.maxHistory): Batcher {
     const batcher = new Batcher(this.vocab, itemCodes, maxHistory, 'item');
     this.itemTokens = batcher.itemTokens;
+    const { items } = batcher;
+    this.levelCodes = this.vocab.levels.map((_, l) => Int32Array.from({ length: items }, (_, i) => batcher.itemTokens[i * this.L + l] - this.vocab.levelOffsets[l]));
     return batcher;
   }
 
@@ -259,6 +286,15 @@ export class CausalModel implements SequenceModel {
         maxUsersPerCall: 1024,
         scoreCatalog: async (contexts) => {
           const n = contexts.length;
+          if (this.catalogLoss()) {
+            const scores = tf.tidy(() => {
+              const h = this.lastStates(contexts, batcher); // [users, d]
+              return tf.logSoftmax(this.itemScores(h, this.queries(h, new Int32Array(0), n, NO_DROPOUT), n)); // [users, items]
+            });
+            const data = (await scores.data()) as Float32Array;
+            scores.dispose();
+            return data;
+          }
           const logp = tf.tidy(() => {
             const q = this.queries(this.lastStates(contexts, batcher), new Int32Array(0), n, NO_DROPOUT); // [L*users, d]
             return tf.concat(levels.map((_, l) => tf.logSoftmax(this.levelLogits(tf.slice(q, [l * n, 0], [n, this.config.dModel]), l))), 1); // [users, sum(levels)]

@@ -15,6 +15,12 @@ export type LrSchedule = 'rsqrt' | 'cosine';
  * (SETRec/RPG: every level at once; the whole catalog ranked exactly by summing per-level log-probabilities).
  */
 export type IdHead = 'autoregressive' | 'parallel';
+/**
+ * What the `parallel` head is trained on: `levels`, one softmax per level (SETRec/RPG); `catalog`, one softmax over
+ * the catalog of the item scores it is ranked by (the sum of its codes' logits, plus the ID embedding's logit with
+ * `idEmbedding`): the exact likelihood of the ranking, at the cost of one [targets, items] score matrix per batch.
+ */
+export type HeadLoss = 'levels' | 'catalog';
 
 export interface ModelConfig {
   /**
@@ -41,6 +47,8 @@ export interface ModelConfig {
   historyTokens: HistoryTokens;
   /** `causal` only: the semantic-ID head (see IdHead). */
   head: IdHead;
+  /** `causal` with the `parallel` head: its training objective (see HeadLoss). */
+  headLoss: HeadLoss;
   /** `causal` only: add a learned per-item ID embedding to each item's input token (SETRec's collaborative token). */
   idEmbedding: boolean;
   /** Seed of the initial weights. */
@@ -94,6 +102,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   maxHistory: 20,
   historyTokens: 'codes',
   head: 'autoregressive',
+  headLoss: 'levels',
   idEmbedding: false,
   seed: 0,
 };
@@ -222,6 +231,7 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?
     maxHistory: int('maxHistory', c.maxHistory, 1),
     historyTokens: oneOf('historyTokens', c.historyTokens, ['codes', 'item'] as const),
     head: oneOf('head', c.head, ['autoregressive', 'parallel'] as const),
+    headLoss: oneOf('headLoss', c.headLoss, ['levels', 'catalog'] as const),
     idEmbedding: bool('idEmbedding', c.idEmbedding),
     seed: int('seed', c.seed, 0),
   };

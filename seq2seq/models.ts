@@ -1,5 +1,5 @@
 // The built-in architectures, one registerModel line each (see registry.ts to add yours).
-import { CausalModel } from './causal.js';
+import { CausalModel, checkCausal } from './causal.js';
 import type { ModelConfig } from './config.js';
 import { DecoderOnly } from './decoderOnly.js';
 import { EncoderDecoder } from './encoderDecoder.js';
@@ -24,6 +24,7 @@ registerModel('decoder', {
 registerModel('causal', {
   description: 'causal stack over items predicting the next ID at every position; autoregressive or parallel ID head',
   create: (c, vocab, params) => new CausalModel(c, vocab, params),
+  check: checkCausal,
   needsItems: (c) => c.idEmbedding,
 });
 registerModel('sasrec', {

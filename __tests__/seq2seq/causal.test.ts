@@ -132,6 +132,29 @@ test('parallel head: exact catalog ranking equals brute-force scoring of every i
   m.dispose();
 });
 
+test('parallel head, catalog loss: the training loss is the mean of -log p(target) under the scorer that ranks', async () => {
+  const m = model({ head: 'parallel', headLoss: 'catalog', idEmbedding: true });
+  const pairs = [[2, 11], [5, 0], [7, 7], [23, 4]];
+  const windows = pairs.map(([a, b], u) => ({ user: u, history: Int32Array.from([a, b]) }));
+  const data: TrainingData = { sequences: windows.map((w) => ({ user: w.user, items: w.history })), examples: () => [], itemCodes: cat };
+  const set = m.trainingSet(data);
+  const lossTensor = set.batch(Uint32Array.from(windows, (_, i) => i)).loss(null);
+  const loss = (await lossTensor.data())[0];
+  lossTensor.dispose();
+  const scorer = m.scorer(cat);
+  if (scorer.kind !== 'catalog') throw new Error('expected a catalog scorer');
+  const scores = await scorer.catalog.scoreCatalog(pairs.map(([a], u) => ({ user: u, history: Int32Array.from([a]) })));
+  const expected = -pairs.reduce((sum, [, b], u) => sum + scores[u * ITEMS + b], 0) / pairs.length;
+  expect(loss).toBeCloseTo(expected, 4);
+  // Log-probabilities over exactly the catalog: they sum to 1 per user.
+  for (let u = 0; u < pairs.length; u++) expect(Array.from(scores.subarray(u * ITEMS, (u + 1) * ITEMS)).reduce((a, x) => a + Math.exp(x), 0)).toBeCloseTo(1, 4);
+  m.dispose();
+});
+
+test('the catalog loss needs the parallel head', () => {
+  expect(() => resolveModelConfig({ arch: 'causal', head: 'autoregressive', headLoss: 'catalog' })).toThrow(/headLoss "catalog" needs the parallel head/);
+});
+
 test('autoregressive head: beam search with a full beam returns every item, scored by the summed per-level log-probabilities', async () => {
   const m = model({ head: 'autoregressive' });
   const scorer = m.scorer(cat);
@@ -149,6 +172,7 @@ test('autoregressive head: beam search with a full beam returns every item, scor
 test.each([
   ['causal, autoregressive', { arch: 'causal', head: 'autoregressive' }],
   ['causal, parallel + ID embedding', { arch: 'causal', head: 'parallel', idEmbedding: true }],
+  ['causal, parallel, catalog loss', { arch: 'causal', head: 'parallel', headLoss: 'catalog', idEmbedding: true }],
   ['sasrec', { arch: 'sasrec' }],
 ] as const)('%s: learns the walk, resumes bit for bit, leaks no tensors', async (name, overrides) => {
   const config = resolveTrainConfig({ steps: 6, batchSize: 8, lr: 0.01, warmupSteps: 1, evalEvery: 0, checkpointEvery: 3, seed: 2 });
