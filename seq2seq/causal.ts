@@ -18,7 +18,7 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import { Batcher, sequenceWindows, type ContextInput } from './batches.js';
 import type { ModelConfig } from './config.js';
 import {
-  bucketGrid, dense, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
+  bucketGrid, codeScores, dense, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
 import {
   crossEntropy, embedContext, initFeedForward, initSelfAttention, type ContextBatch, type ModelScorer, type ScorerOptions, type SequenceModel,
@@ -218,12 +218,10 @@ export class CausalModel implements SequenceModel {
   /** Item scores [n, items]: the sum of each item's codes' logits (+ the ID embedding's logit), from states h [n, d] and queries [L*n, d]. */
   private itemScores(h: tf.Tensor, q: tf.Tensor, n: number): tf.Tensor2D {
     const d = this.config.dModel;
-    const parts = this.vocab.levels.map((_, l) => {
-      const codeOf = tf.tensor1d(this.levelCodes[l], 'int32'); // [items]
-      return tf.gather(this.levelLogits(tf.slice(q, [l * n, 0], [n, d]), l), codeOf, 1); // [n, items]
-    });
-    if (this.config.idEmbedding) parts.push(dense(tf.mul(h, d ** -0.5) as tf.Tensor2D, tf.transpose(this.params.get('item')) as tf.Tensor2D)); // [n, items]
-    return tf.addN(parts) as tf.Tensor2D; // [n, items]
+    const logits = tf.concat(this.vocab.levels.map((_, l) => this.levelLogits(tf.slice(q, [l * n, 0], [n, d]), l)), 1) as tf.Tensor2D; // [n, sum(levels)]
+    const codes = codeScores(logits, tf.tensor2d(this.codeColumns, [this.codeColumns.length / this.L, this.L], 'int32')); // [n, items]
+    if (!this.config.idEmbedding) return codes;
+    return tf.add(codes, dense(tf.mul(h, d ** -0.5) as tf.Tensor2D, tf.transpose(this.params.get('item')) as tf.Tensor2D)) as tf.Tensor2D; // [n, items]
   }
 
   /** Queries [L*n, d] of every level (level-major) in one pass of the head's MLP. */
@@ -232,15 +230,15 @@ export class CausalModel implements SequenceModel {
   }
 
   private itemTokens: Int32Array = new Int32Array(0);
-  /** Per level, each item's code index within the level [items]. */
-  private levelCodes: Int32Array[] = [];
+  /** Each item's codes as columns of the levels' logits side by side [items, L] (token - first code token). */
+  private codeColumns: Int32Array = new Int32Array(0);
 
   /** The item -> code-token table and the context batcher, for the catalog the model is trained or scored on. */
   private bind(itemCodes: SemanticIds, maxHistory = this.config.maxHistory): Batcher {
     const batcher = new Batcher(this.vocab, itemCodes, maxHistory, 'item');
     this.itemTokens = batcher.itemTokens;
-    const { items } = batcher;
-    this.levelCodes = this.vocab.levels.map((_, l) => Int32Array.from({ length: items }, (_, i) => batcher.itemTokens[i * this.L + l] - this.vocab.levelOffsets[l]));
+    const first = this.vocab.levelOffsets[0];
+    this.codeColumns = Int32Array.from(batcher.itemTokens, (t) => t - first);
     return batcher;
   }
 

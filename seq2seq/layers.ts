@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention,
-  hasFusedDropout, hasFusedRmsNorm, hasMatMulTN, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
+  CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, hasCodeScores, hasFusedDropout, hasFusedRmsNorm, hasMatMulTN, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
   type AttentionAttrs, type DropoutAttrs,
 } from './wasmKernels.js';
 
@@ -112,6 +112,31 @@ export const bmm = tf.customGrad((...args: GradArgs) => {
     },
   };
 }) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/**
+ * Item scores [rows, items] from code scores [rows, width]: item i's score is the sum of the columns its codes name
+ * (`codes` [items, L], column indices; the parallel head's per-level logits, side by side). Gradient: the scatter-add.
+ */
+export function codeScores(scores: tf.Tensor2D, codes: tf.Tensor2D): tf.Tensor2D {
+  if (!hasCodeScores()) return composedCodeScores(scores, codes);
+  const width = scores.shape[1];
+  const f = tf.customGrad((...args: GradArgs) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([codes]); // kept for the backward pass (the caller's tidy may end before it)
+    return {
+      value: tf.engine().runKernel(CODE_SCORES_KERNEL, { scores: x, codes }) as tf.Tensor2D, // [rows, items]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(CODE_SCORES_GRAD_KERNEL, { dy, codes: saved[0] }, { width } as unknown as tf.NamedAttrMap) as tf.Tensor, // [rows, width]
+    };
+  }) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return f(scores);
+}
+
+/** codeScores composed from plain tfjs ops (every backend; the reference the kernels are tested against). */
+export function composedCodeScores(scores: tf.Tensor2D, codes: tf.Tensor2D): tf.Tensor2D {
+  const [items, L] = codes.shape;
+  const picked = tf.gather(scores, tf.reshape(codes, [items * L]), 1); // [rows, items*L]
+  return tf.sum(tf.reshape(picked, [scores.shape[0], items, L]), 2) as tf.Tensor2D; // [rows, items]
+}
 
 /** Applies a [in, out] weight to the last axis of any-rank x. */
 export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {

@@ -7,6 +7,7 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
+import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './wasmKernels.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
@@ -176,10 +177,31 @@ export function outputLogits(h: tf.Tensor, table: tf.Tensor): tf.Tensor2D {
 
 /** Mean cross-entropy of logits [N, V] against token ids [N]. */
 export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  if (hasSoftmaxCrossEntropy()) return fusedCrossEntropy(logits, tf.tensor1d(targets, 'int32'));
+  return composedCrossEntropy(logits, targets);
+}
+
+/** crossEntropy composed from plain tfjs ops (every backend; the reference the fused kernel is tested against). */
+export function composedCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
   const [n, v] = logits.shape;
   const logp = tf.logSoftmax(logits); // [N, V]
   const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), v); // [N, V]
   return tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), n) as tf.Scalar;
+}
+
+/** The fused kernel: per-row losses and (softmax - onehot) in one call; the gradient scales the latter by dy / N. */
+function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  const n = logits.shape[0];
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const [rows, grad] = tf.engine().runKernel(SOFTMAX_CE_KERNEL, { logits: x, targets }) as [tf.Tensor1D, tf.Tensor2D]; // [N], [N, V]
+    save([grad]);
+    return {
+      value: tf.div(tf.sum(rows), n) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], tf.div(dy, n)), // [N, V]
+    };
+  }) as (x: tf.Tensor2D) => tf.Scalar;
+  return f(logits);
 }
 
 const levelMasks = new WeakMap<Vocab, Float32Array>();

@@ -5,8 +5,9 @@
 // property tests (padded keys, dropout rate, Cast, dense gradients, a batch in parts) run on every backend.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
-import { composedAttention, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
-import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasFusedRmsNorm, setWasmKernelsEnabled } from '../../seq2seq/wasmKernels.js';
+import { codeScores, composedAttention, composedCodeScores, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
+import { composedCrossEntropy, crossEntropy } from '../../seq2seq/model.js';
+import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasCodeScores, hasFusedRmsNorm, hasSoftmaxCrossEntropy, setWasmKernelsEnabled } from '../../seq2seq/wasmKernels.js';
 
 const backend = await initBackend({ quiet: true });
 setWasmKernelsEnabled(true); // on by default (SEMID_WASM_KERNELS=0 turns them off); made sure of here
@@ -136,6 +137,47 @@ wasmTest('RMSNorm: fused output and gradients equal tfjs autodiff of the compose
       expect(maxDiff(fused[i], composed[i])).toBeLessThan(1e-4 * Math.max(1, tf.tidy(() => tf.max(tf.abs(composed[i])).dataSync()[0])));
     }
     tf.dispose([x, gain, r, ...fused, ...composed]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+wasmTest('softmax cross-entropy: fused loss and logit gradients equal tfjs autodiff of the composed ops', () => {
+  expect(hasSoftmaxCrossEntropy()).toBe(true);
+  const before = tf.memory().numTensors;
+  // Widths that are and are not multiples of 4, a catalog-sized row, logits far apart (exp underflows to 0).
+  for (const [rows, V, scale] of [[5, 7, 1], [3, 256, 3], [2, 12101, 1], [4, 9, 60]]) {
+    const x = tf.tidy(() => tf.mul(rand([rows, V], 21), scale));
+    const targets = Int32Array.from({ length: rows }, (_, r) => (r * 5 + 1) % V);
+    const run = (ce: (l: tf.Tensor2D, t: Int32Array) => tf.Scalar): tf.Tensor[] => {
+      const v = tf.variable(x);
+      const { value, grads } = tf.variableGrads(() => ce(v as unknown as tf.Tensor2D, targets), [v]);
+      const out = [value, grads[v.name]];
+      v.dispose();
+      return out;
+    };
+    const fused = run(crossEntropy);
+    const composed = run(composedCrossEntropy);
+    expect(Math.abs(fused[0].dataSync()[0] - composed[0].dataSync()[0])).toBeLessThan(1e-4 * Math.max(1, Math.abs(composed[0].dataSync()[0])));
+    expect(maxDiff(fused[1], composed[1])).toBeLessThan(1e-5);
+    tf.dispose([x, ...fused, ...composed]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+wasmTest('code scores: the gather-add and its scatter-add gradient equal tfjs autodiff of gather + sum', () => {
+  expect(hasCodeScores()).toBe(true);
+  const before = tf.memory().numTensors;
+  for (const [rows, levels, items] of [[3, [4, 5], 7], [2, [8, 8, 8, 3], 40]] as const) {
+    const width = levels.reduce((a, b) => a + b, 0);
+    const offsets = levels.map((_, l) => levels.slice(0, l).reduce((a, b) => a + b, 0));
+    // Items share codes (i % levels[l]), so the gradient must add several items into one column.
+    const codes = tf.tensor2d(Int32Array.from({ length: items * levels.length }, (_, k) => offsets[k % levels.length] + (Math.floor(k / levels.length) * (k % levels.length + 1)) % levels[k % levels.length]), [items, levels.length], 'int32');
+    const x = rand([rows, width], 31);
+    const r = rand([rows, items], 32);
+    const fused = valueAndGrads((a) => codeScores(a as tf.Tensor2D, codes), [x], r);
+    const composed = valueAndGrads((a) => composedCodeScores(a as tf.Tensor2D, codes), [x], r);
+    for (let i = 0; i < fused.length; i++) expect(maxDiff(fused[i], composed[i])).toBeLessThan(1e-5);
+    tf.dispose([codes, x, r, ...fused, ...composed]);
   }
   expect(tf.memory().numTensors).toBe(before);
 });

@@ -411,3 +411,42 @@ export function rmsNormBackward(dy: usize, x: usize, g: usize, rstd: usize, dx: 
     }
   }
 }
+
+/**
+ * Softmax cross-entropy of `rows` rows of logits [rows, V] against targets [rows] (int32). Writes, per row, stats
+ * [rows, 2] = (max - x[target], sum of exp(x - max)) -- the loss is stats0 + log(stats1), taken by the caller (the
+ * module has no log: its math tables would need a data section) -- and the gradient with respect to the logits,
+ * grad_r = softmax(x_r) - onehot(target_r) (unscaled). Three passes over a row (max, exponentials, scale) where the
+ * composed ops (logSoftmax, oneHot, multiply, sum and their gradients) walk the [rows, V] tensor ~10 times.
+ */
+export function softmaxCrossEntropy(x: usize, targets: usize, stats: usize, grad: usize, rows: i32, V: i32): void {
+  const V4 = V & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>r * <usize>V << 2);
+    const gr = grad + (<usize>r * <usize>V << 2);
+    let mv = f32x4.splat(-Infinity);
+    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
+    let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+    const ms = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    for (let j = 0; j < V4; j += 4) {
+      const e = expv(f32x4.sub(v128.load(xr + (<usize>j << 2)), ms));
+      v128.store(gr + (<usize>j << 2), e);
+      sv = f32x4.add(sv, e);
+    }
+    let s = hsum(sv);
+    for (let j = V4; j < V; j++) {
+      const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(xr + (<usize>j << 2)) - m)), 0);
+      store<f32>(gr + (<usize>j << 2), e);
+      s += e;
+    }
+    const t = load<i32>(targets + (<usize>r << 2));
+    store<f32>(stats + (<usize>r << 3), m - load<f32>(xr + (<usize>t << 2)));
+    store<f32>(stats + (<usize>r << 3) + 4, s);
+    const iv = f32x4.splat(<f32>1 / s);
+    for (let j = 0; j < V4; j += 4) v128.store(gr + (<usize>j << 2), f32x4.mul(v128.load(gr + (<usize>j << 2)), iv));
+    for (let j = V4; j < V; j++) store<f32>(gr + (<usize>j << 2), load<f32>(gr + (<usize>j << 2)) / s);
+    store<f32>(gr + (<usize>t << 2), load<f32>(gr + (<usize>t << 2)) - 1);
+  }
+}
