@@ -341,16 +341,18 @@ export function registerWasmKernels(): void {
       const [rows, width] = scores.shape;
       const [items, L] = codes.shape;
       const out = output(b, [rows, items]);
-      const heap = new Float32Array((memoryOf(b.wasm) as WasmMemory).buffer);
-      const idx = new Int32Array(heap.buffer, ptr(b, codes), items * L);
-      const [s0, o0] = [ptr(b, scores) >>> 2, ptr(b, out) >>> 2];
+      // Views of exactly the tensors (not the whole heap: past 2 GiB, element access to a heap-wide view is slow).
+      const buf = (memoryOf(b.wasm) as WasmMemory).buffer;
+      const idx = new Int32Array(buf, ptr(b, codes), items * L);
+      const x = new Float32Array(buf, ptr(b, scores), rows * width);
+      const y = new Float32Array(buf, ptr(b, out), rows * items);
       for (let r = 0; r < rows; r++) {
-        const sr = s0 + r * width;
-        const or = o0 + r * items;
+        const sr = r * width;
+        const or = r * items;
         for (let i = 0; i < items; i++) {
           let sum = 0;
-          for (let l = 0; l < L; l++) sum += heap[sr + idx[i * L + l]];
-          heap[or + i] = sum;
+          for (let l = 0; l < L; l++) sum += x[sr + idx[i * L + l]];
+          y[or + i] = sum;
         }
       }
       return out;
@@ -367,16 +369,17 @@ export function registerWasmKernels(): void {
       const [rows, items] = dy.shape;
       const L = codes.shape[1];
       const out = output(b, [rows, width]);
-      const heap = new Float32Array((memoryOf(b.wasm) as WasmMemory).buffer);
-      const idx = new Int32Array(heap.buffer, ptr(b, codes), items * L);
-      const [d0, o0] = [ptr(b, dy) >>> 2, ptr(b, out) >>> 2];
-      heap.fill(0, o0, o0 + rows * width);
+      const buf = (memoryOf(b.wasm) as WasmMemory).buffer;
+      const idx = new Int32Array(buf, ptr(b, codes), items * L);
+      const g = new Float32Array(buf, ptr(b, dy), rows * items);
+      const dx = new Float32Array(buf, ptr(b, out), rows * width);
+      dx.fill(0);
       for (let r = 0; r < rows; r++) {
-        const dr = d0 + r * items;
-        const or = o0 + r * width;
+        const dr = r * items;
+        const or = r * width;
         for (let i = 0; i < items; i++) {
-          const g = heap[dr + i];
-          for (let l = 0; l < L; l++) heap[or + idx[i * L + l]] += g;
+          const gi = g[dr + i];
+          for (let l = 0; l < L; l++) dx[or + idx[i * L + l]] += gi;
         }
       }
       return out;
