@@ -199,7 +199,7 @@ test('the scorer refuses a history window longer than the model was trained with
 });
 
 test('the causal and sasrec presets resolve to their architectures', () => {
-  expect(resolveModelConfig({}, 'causal')).toMatchObject({ arch: 'causal', encoderLayers: 0, head: 'autoregressive' });
+  expect(resolveModelConfig({}, 'causal')).toMatchObject({ arch: 'causal', encoderLayers: 0, head: 'parallel', headLoss: 'catalog', idEmbedding: true });
   expect(resolveModelConfig({}, 'sasrec')).toMatchObject({ arch: 'sasrec', encoderLayers: 0 });
   expect(() => resolveModelConfig({ arch: 'encdec', encoderLayers: 0 })).toThrow(/`encoderLayers` must be an integer >= 1 for the encdec architecture, got 0/);
 });
