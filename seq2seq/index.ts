@@ -31,5 +31,5 @@ export type { ModelManifest } from './checkpoint.js';
 export { train, learningRate, AdamW, METRICS_FILE, CHECKPOINT_DIR } from './trainer.js';
 export type { TrainOptions, TrainResult, ValidateFn, Metrics } from './trainer.js';
 export { createStepScorer, createScorer } from './scorer.js';
-export { IncrementalDecoder, supportsIncremental, DEFAULT_DECODE_CACHE } from './decodeCache.js';
-export type { DecodeCacheOptions } from './decodeCache.js';
+export { StackStepSession, DEFAULT_INCREMENTAL } from './incremental.js';
+export type { IncrementalDecoding, IncrementalOptions, StepSession, StackWeights } from './incremental.js';
