@@ -2,7 +2,7 @@ import { PrefixTrie } from '../../decoding/index.js';
 import type { ItemTokenizer } from '../../tokenizer/index.js';
 import {
   nearestItemFallback, beamMissRates, denseRanks, evaluateModel, popularityBuckets, popularityRanks, rankWithModel, trainingPopularity,
-} from '../../pipelines/evaluate.js';
+} from '../../pipelines/evaluate/index.js';
 import type { Example } from '../../pipelines/data/types.js';
 import { followerScorer, toyCodes } from './toyModel.js';
 
