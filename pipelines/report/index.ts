@@ -6,6 +6,7 @@ import { readJsonIfPresent, writeFileAtomic } from '../../tokenizer/io/index.js'
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
 import { jsonlRows } from './jsonl.js';
+import type { PublishedResult } from '../runConfig.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
@@ -62,6 +63,11 @@ export function methodsFromMetrics(metrics: Record<string, unknown>, modelName =
   return methods;
 }
 
+/** Published figures as report rows, each named with its protocol where it has one. */
+export function publishedRows(published: readonly PublishedResult[]): MethodScores[] {
+  return published.map((p) => ({ method: p.protocol ? `${p.method}: ${p.protocol}` : p.method, metrics: p.metrics }));
+}
+
 interface TokenizerReportJson {
   levels?: { size: number; used: number; usage?: number; perplexity?: number }[];
   distinctIds?: number;
@@ -80,7 +86,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
   const buckets = await readJsonIfPresent<Record<string, number>>(join(runDir, 'tokenize', 'buckets.json'));
   const metrics = await readJsonIfPresent<Record<string, unknown>>(join(runDir, 'eval', 'metrics.json'));
   const sample = await readJsonIfPresent<ReportInputs['recommendations']>(join(runDir, 'recommend', 'sample.json'));
-  const report = (config.report ?? {}) as { dataset?: string; published?: (MethodScores & { protocol?: string })[] };
+  const report = (config.report ?? {}) as { dataset?: string; published?: PublishedResult[] };
   const train = (config.train ?? {}) as { preset?: string; arch?: string };
   const tokenize = (config.tokenize ?? {}) as { method?: string; levels?: number; codebookSize?: number };
 
@@ -108,7 +114,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
         }
       : undefined,
     methods: metrics ? methodsFromMetrics(metrics, modelName) : undefined,
-    published: report.published?.map((p) => ({ method: p.protocol ? `${p.method}: ${p.protocol}` : p.method, metrics: p.metrics })),
+    published: report.published ? publishedRows(report.published) : undefined,
     stages: run?.stages,
     recommendations: sample ?? undefined,
     config,
