@@ -13,6 +13,7 @@ export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens, LrS
 import './models.js';
 export { registerModel, modelArchitectures, modelFactory, modelNeedsItems, createModel } from './registry.js';
 export type { ModelFactory } from './registry.js';
+export { ParamStore, DropoutSeeds } from './layers.js';
 export { Vocab, PAD, BOS, EOS, hashUser } from './vocab.js';
 export type { VocabLayout } from './vocab.js';
 export { Batcher, DataOrder, sequenceWindows } from './batches.js';
