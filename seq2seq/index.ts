@@ -1,11 +1,11 @@
 // Public surface of seq2seq/: backend choice, vocabulary, transformer models, trainer, scorer.
-export { initBackend, parseBackendName, registerBackendProbe, BACKEND_NAMES } from './backend.js';
-export type { BackendInfo, BackendName, BackendOptions, BackendProbe } from './backend.js';
-// semid's fused wasm kernels, for callers that set up tfjs themselves (the browser build; initBackend registers them).
-export { registerWasmKernels } from './wasmKernels.js';
-// The WebGPU backend over Dawn (also registers its probe): adapter and Vulkan driver descriptions for doctor/bench.
-export { describeWebGpuAdapter, probeWebGpuAdapter, findVulkanLoader, listVulkanIcds, packageVersion } from './webgpu.js';
-export type { WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, VulkanIcd } from './webgpu.js';
+export {
+  initBackend, parseBackendName, registerBackendProbe, BACKEND_NAMES, backendTraits, registerWasmKernels,
+  describeWebGpuAdapter, probeWebGpuAdapter, findVulkanLoader, listVulkanIcds, packageVersion,
+} from './backend/index.js';
+export type {
+  BackendInfo, BackendName, BackendOptions, BackendProbe, BackendTraits, WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, VulkanIcd,
+} from './backend/index.js';
 export {
   DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, PRESETS, presetNames, getPreset, resolveModelConfig, resolveTrainConfig, splitOverrides,
 } from './config.js';

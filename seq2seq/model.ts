@@ -7,7 +7,7 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
-import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './wasmKernels.js';
+import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './backend/index.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;

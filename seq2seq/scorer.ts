@@ -10,15 +10,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
+import { backendTraits } from './backend/index.js';
 import { Batcher } from './batches.js';
 import { DEFAULT_INCREMENTAL, sessionBytesPerUser, type IncrementalDecoding } from './incremental.js';
 import { groupRows, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
 import { BOS } from './vocab.js';
-
-/** The incremental decoder keeps its residual stream in JS, reading each layer back with dataSync. */
-function readsSynchronously(): boolean {
-  return tf.getBackend() !== 'webgpu';
-}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -40,10 +36,11 @@ export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts
   const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
   const levels = [...vocab.levels];
   const L = levels.length;
-  const incremental = opts.incremental ?? (cache !== undefined && readsSynchronously());
+  const backend = backendTraits();
+  const incremental = opts.incremental ?? (cache !== undefined && backend.readsSynchronously);
   if (incremental && !cache) throw new Error(`\`incremental\` decoding: the ${model.config.arch} model has no incremental decoder`);
-  if (incremental && !readsSynchronously()) {
-    throw new Error(`\`incremental\` decoding reads tensors synchronously, which the ${tf.getBackend()} backend cannot do in Node; use incremental: false`);
+  if (incremental && !backend.readsSynchronously) {
+    throw new Error(`\`incremental\` decoding reads tensors synchronously, which the ${backend.name} backend cannot do in Node; use incremental: false`);
   }
   const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
   const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_INCREMENTAL.contextBudgetMB);

@@ -6,14 +6,14 @@
 // Skips with a message where no WebGPU adapter exists, unless SEMID_REQUIRE_WEBGPU=1 (set by .ci/run once
 // it installed the driver): then a missing adapter is a failure.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import {
   AdamW, Batcher, Vocab, batchLoss, createModel, modelArtifacts, modelFromArtifacts,
   resolveModelConfig, resolveTrainConfig, type ModelManifest, type TokenModel, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { PrefixTrie, beamSearch, type Candidate } from '../../decoding/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
-import { probeWebGpuAdapter } from '../../seq2seq/webgpu.js';
+import { probeWebGpuAdapter } from '../../seq2seq/backend/webgpu.js';
 import { beamScorer } from '../seq2seq/helpers.js';
 
 /** Largest allowed |loss_webgpu - loss_wasm| at any step (float32; summation order differs by backend). */
