@@ -1,12 +1,14 @@
 // Baselines a reader needs to judge a model's figure, run on the same users under the same protocol (with
 // `--exclude-history`, they never recommend an item of the user's history either: like for like). Each baseline
-// is a named function in BASELINES; `semid eval` reports every one under `baselines.<name>`. To add one (a
-// trained SASRec, say), write its function here and append it to the list.
+// is a named function in BASELINES; `semid eval` reports every one that ran under `baselines.<name>`. To add one,
+// write its function here and append it to the list.
 import { topItems } from '../../decoding/index.js';
-import type { EmbeddingMatrix } from '../../tokenizer/index.js';
+import type { ModelScorer } from '../../seq2seq/index.js';
+import type { EmbeddingMatrix, SemanticIds } from '../../tokenizer/index.js';
 import type { Example, Sequences } from '../data/index.js';
 import { buildNeighbourIndex, type NeighbourIndex } from '../embed/index.js';
 import { rankOf } from '../metrics.js';
+import { sasrecBaseline } from '../sasrecBaseline.js';
 
 /** What every baseline gets: the evaluated users and what the run has already loaded. */
 export interface BaselineContext {
@@ -18,8 +20,16 @@ export interface BaselineContext {
   popularity: Float64Array;
   /** The item embeddings' cosine index, built once per run (also used by the invalid-ID fallback); null = none. */
   itemIndex(): Promise<ItemIndex | null>;
+  /** Users' full sequences (the split's training part is what a trained baseline may learn from). */
+  sequences: Sequences;
+  itemCodes: SemanticIds;
+  /** The evaluated model's history window. */
+  maxHistory: number;
+  /** Ranks of the targets under a model's scorer, exactly as the evaluated model's are computed. */
+  rankModel(scorer: ModelScorer): Promise<Int32Array>;
+  log(message: string): void;
   /** The eval command's options, for baselines with settings of their own. */
-  options: { denseLastItems?: number; embeddings?: string; data: string };
+  options: { denseLastItems?: number; embeddings?: string; data: string; sasrecSteps?: number; sasrecMinutes?: number };
 }
 
 /** Item embeddings and their HNSW index, or why there are none. */
@@ -28,12 +38,13 @@ export interface ItemIndex {
   index: NeighbourIndex;
 }
 
-/** A baseline's ranks of the targets, with its settings; or the reason it did not run. */
+/** A baseline's ranks of the targets, with its settings; or the reason it could not run. */
 export type BaselineResult = { ranks: Int32Array; settings?: Record<string, unknown> } | { skipped: string };
 
 export interface Baseline {
   name: string;
-  run(ctx: BaselineContext): Promise<BaselineResult>;
+  /** null: not asked for in this run (left out of the report). */
+  run(ctx: BaselineContext): Promise<BaselineResult | null>;
 }
 
 /**
@@ -128,5 +139,19 @@ const dense: Baseline = {
   },
 };
 
+/** SASRec-CE trained by semid's trainer for `--sasrec-steps` (pipelines/sasrecBaseline.ts); off by default. */
+const sasrec: Baseline = {
+  name: 'sasrec',
+  run: async (ctx) => {
+    const steps = ctx.options.sasrecSteps;
+    if (!steps) return null;
+    const r = await sasrecBaseline({
+      sequences: ctx.sequences, itemCodes: ctx.itemCodes, maxHistory: ctx.maxHistory, budget: { steps, minutes: ctx.options.sasrecMinutes }, log: ctx.log,
+      rank: ctx.rankModel,
+    });
+    return { ranks: r.ranks, settings: { steps: r.steps, trainSeconds: r.trainSeconds, model: r.model, train: r.train } };
+  },
+};
+
 /** Every baseline `semid eval` runs, in report order. */
-export const BASELINES: Baseline[] = [popularity, dense];
+export const BASELINES: Baseline[] = [popularity, dense, sasrec];

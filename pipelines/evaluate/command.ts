@@ -7,12 +7,13 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import { checkOutputFile, writeJsonAtomic } from '../../tokenizer/io/index.js';
 import { leaveOneOut, readEmbeddings } from '../data/index.js';
 import { metricsFromRanks } from '../metrics.js';
+import { checkSasrecBudget } from '../sasrecBaseline.js';
 import { openTrainedModel } from '../trainedModel.js';
 import { beamMissRates, type BeamMissReport } from './audit.js';
 import { BASELINES, itemNeighbourIndex, trainingPopularity, type BaselineContext, type BaselineResult, type ItemIndex } from './baselines.js';
 import { metricsByPopularity } from './buckets.js';
 import { nearestItemFallback } from './fallback.js';
-import { checkTopK, evenSample, isCatalogScorer, rankWithModel, type ModelRanks, type RankOptions } from './ranking.js';
+import { checkTopK, evenSample, isCatalogScorer, rankerOf, rankWithModel, type ModelRanks, type RankOptions } from './ranking.js';
 
 export interface EvaluationRunOptions {
   data: string;
@@ -41,6 +42,10 @@ export interface EvaluationRunOptions {
   /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
   allowMismatch?: boolean;
   progress?: boolean;
+  /** Train the SASRec baseline for this many steps on the split's training part (0 or absent: no SASRec baseline). */
+  sasrecSteps?: number;
+  /** Cut the SASRec baseline's training at this many minutes. */
+  sasrecMinutes?: number;
 }
 
 /**
@@ -50,6 +55,7 @@ export interface EvaluationRunOptions {
 export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
   if (options.split !== 'valid' && options.split !== 'test') throw new Error(`--split must be valid or test, got "${String(options.split)}"`);
   await checkOutputFile(options.out);
+  if (options.sasrecSteps) checkSasrecBudget({ steps: options.sasrecSteps, minutes: options.sasrecMinutes });
   const opened = await openTrainedModel({
     data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'eval', allowMismatch: options.allowMismatch,
     maxHistory: options.maxHistory, quiet: options.progress === false,
@@ -100,13 +106,17 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
 
   const popularity = trainingPopularity(dataset.sequences, dataset.items.keys.length);
   const context: BaselineContext = {
-    examples, topK, excludeHistory, popularity, itemIndex,
-    options: { data: options.data, embeddings: options.embeddings, denseLastItems: options.denseLastItems },
+    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log,
+    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false })).ranks,
+    options: {
+      data: options.data, embeddings: options.embeddings, denseLastItems: options.denseLastItems, sasrecSteps: options.sasrecSteps, sasrecMinutes: options.sasrecMinutes,
+    },
   };
   const baselines: Record<string, BaselineResult> = {};
   for (const baseline of BASELINES) {
-    baselines[baseline.name] = await baseline.run(context);
-    const result = baselines[baseline.name];
+    const result = await baseline.run(context);
+    if (result === null) continue;
+    baselines[baseline.name] = result;
     if ('skipped' in result) log(`eval: ${baseline.name} baseline skipped: ${result.skipped}`);
   }
   const ranks: Record<string, Int32Array> = { model: modelRun.ranks };
