@@ -5,13 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
-  addFromChunkSlots, contextChunkUsers, readVector, StackStepSession, toChunkSlots, type IncrementalDecoding, type IncrementalOptions,
+  addFromChunkSlots, contextChunkUsers, StackStepSession, toChunkSlots, type IncrementalDecoding, type IncrementalOptions,
 } from './incremental.js';
 import {
   bmm, bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, mergeHeads, multiHeadAttention, paddingBias, ParamStore, positionBias,
   relativeBucket, rmsNorm, splitHeads, splitHeadsTransposed, type AttentionShape,
 } from './layers.js';
-import { embedContext, embedTokens, initFeedForward, initSelfAttention, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet } from './model.js';
+import { decoderStackWeights, embedContext, embedTokens, initFeedForward, initSelfAttention, outputLogits, type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet } from './model.js';
 import { Vocab } from './vocab.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { createStepScorer } from './scorer.js';
@@ -155,18 +155,7 @@ class DecoderOnlyStepSession extends StackStepSession {
   constructor(model: DecoderOnly, ctx: ContextBatch, options: IncrementalOptions) {
     const c = model.config;
     const p = model.params;
-    const layer = <T>(f: (i: number) => T): T[] => Array.from({ length: c.decoderLayers }, (_, i) => f(i));
-    super(c, model.vocab, {
-      ln1: layer((i) => readVector(p.get(`dec.${i}.ln1`))),
-      qkv: layer((i) => p.get(`dec.${i}.qkv`)),
-      o: layer((i) => p.get(`dec.${i}.o`)),
-      ffNorm: layer((i) => readVector(p.get(`dec.${i}.ln2`))),
-      wi: layer((i) => p.get(`dec.${i}.wi`)),
-      wo: layer((i) => p.get(`dec.${i}.wo`)),
-      lnFinal: readVector(p.get('dec.ln')),
-      pos: readVector(p.get('dec.pos')),
-      embedding: p.get('shared'),
-    }, true, options.headChunkRows);
+    super(c, model.vocab, decoderStackWeights(p, c.decoderLayers, 'ln2'), true, options.headChunkRows);
     this.srcLen = ctx.srcLen;
     const perChunk = contextChunkUsers(c, c.decoderLayers, ctx.srcLen, ctx.size, options.contextBudgetMB);
     this.prefillChunks(ctx, perChunk, (part) => this.prefixMemory(model, part));

@@ -13,7 +13,7 @@ import {
   type AttentionShape,
 } from './layers.js';
 import {
-  embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
+  decoderStackWeights, embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
   type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet,
 } from './model.js';
 import { Vocab } from './vocab.js';
@@ -217,17 +217,7 @@ class EncDecStepSession extends StackStepSession {
     const c = model.config;
     const p = model.params;
     const layer = <T>(f: (i: number) => T): T[] => Array.from({ length: c.decoderLayers }, (_, i) => f(i));
-    super(c, model.vocab, {
-      ln1: layer((i) => readVector(p.get(`dec.${i}.ln1`))),
-      qkv: layer((i) => p.get(`dec.${i}.qkv`)),
-      o: layer((i) => p.get(`dec.${i}.o`)),
-      ffNorm: layer((i) => readVector(p.get(`dec.${i}.ln3`))),
-      wi: layer((i) => p.get(`dec.${i}.wi`)),
-      wo: layer((i) => p.get(`dec.${i}.wo`)),
-      lnFinal: readVector(p.get('dec.ln')),
-      pos: readVector(p.get('dec.pos')),
-      embedding: p.get('shared'),
-    }, false, options.headChunkRows);
+    super(c, model.vocab, decoderStackWeights(p, c.decoderLayers, 'ln3'), false, options.headChunkRows);
     this.ln2 = layer((i) => readVector(p.get(`dec.${i}.ln2`)));
     this.cq = layer((i) => p.get(`dec.${i}.cq`));
     this.co = layer((i) => p.get(`dec.${i}.co`));
