@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, parseBackendName } from '../seq2seq/backend.js';
+import { initBackend, parseBackendName } from '../seq2seq/backend/index.js';
 
 describe('backend', () => {
   it('chooses a working backend and takes the gradient of gather (UnsortedSegmentSum on wasm)', async () => {

@@ -11,10 +11,10 @@ export type { Metrics } from './metrics.js';
 export {
   evaluateModel, rankWithModel, trainingPopularity, popularityRanks, denseRanks, popularityBuckets, beamMissRates,
   runEvaluation, evenSample, nearestItemFallback,
-} from './evaluate.js';
+} from './evaluate/index.js';
 export type {
   UserContext, EvaluateModelOptions, RankOptions, ModelRanks, DenseOptions, PopularityBucket, BeamMissReport, EvaluationRunOptions,
-} from './evaluate.js';
+} from './evaluate/index.js';
 export {
   runRecommend, writeRecommendations, resolveRequests, requestIssues, readRequestTable, parseShard, shardPath,
 } from './recommend.js';

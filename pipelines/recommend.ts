@@ -12,8 +12,8 @@ import {
   float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
   type Dataset,
 } from './data/index.js';
-import { rankerOf, recommendBatch, type Ranker } from './evaluate.js';
-import { checkProvenance } from './provenance.js';
+import { recommendBatch, type Ranker } from './evaluate/index.js';
+import { openTrainedModel } from './trainedModel.js';
 import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
 
 export { shardPath } from './shards.js';
@@ -276,35 +276,28 @@ export interface RecommendRunOptions {
 export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   await checkOutputFile(options.out);
-  const { readDataset } = await import('./data/index.js');
-  const { readItemCodes } = await import('./tokenize.js');
-  const { initBackend, loadModel, createScorer } = await import('../seq2seq/index.js');
-  const dataset = await readDataset(options.data);
-  const itemCodes = await readItemCodes(options.tokenizer);
   const input = options.input ? await readRequestTable(options.input) : null;
-  await checkProvenance({ model: options.model, data: options.data, tokenizer: options.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: options.allowMismatch, command: 'recommend' });
-  await initBackend({ quiet: options.progress === false });
-  const model = await loadModel(options.model);
-  // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
-  const scorer = rankerOf(createScorer(model, itemCodes, { maxHistory: options.maxHistory }));
-  const requests = resolveRequests(dataset, input, options.maxHistory ?? model.config.maxHistory);
-  const issues = requestIssues(requests);
-  const log = (m: string): void => {
-    if (options.progress !== false) process.stderr.write(`${m}\n`);
-  };
-  if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
-  if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
-  let shards: ShardSummary[];
+  const { dataset, itemCodes, model, ranker: scorer } = await openTrainedModel({
+    data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch,
+    maxHistory: options.maxHistory, quiet: options.progress === false,
+  });
   try {
-    shards = await writeRecommendations({
+    const requests = resolveRequests(dataset, input, options.maxHistory ?? model.config.maxHistory);
+    const issues = requestIssues(requests);
+    const log = (m: string): void => {
+      if (options.progress !== false) process.stderr.write(`${m}\n`);
+    };
+    if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
+    if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
+    const shards = await writeRecommendations({
       scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
       shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null }, progress: options.progress,
     });
+    const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
+    await writeJsonAtomic(reportPath, { users: requests.length, ...issues });
+    return { shards, issues, reportPath };
   } finally {
     model.dispose();
   }
-  const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
-  await writeJsonAtomic(reportPath, { users: requests.length, ...issues });
-  return { shards, issues, reportPath };
 }

@@ -95,7 +95,14 @@ export interface RecommendSection {
 export interface PublishedResult {
   method: string;
   metrics: Record<string, number>;
+  /** How the figures were computed where it differs between sources (e.g. whether history items are masked). */
+  protocol?: string;
 }
+
+/** SASRec's and S3-Rec's published figures come from S3-Rec's full-sort code, which zeroes the user's history items. */
+export const MASKED_PROTOCOL = 'masks history (S3-Rec full-sort protocol)';
+/** TIGER's figures let a history item be recommended. */
+export const UNMASKED_PROTOCOL = 'history not masked (TIGER protocol)';
 
 export interface ReportSection {
   /** Data set name for the report's title and the built-in published numbers (e.g. `amazon-beauty`). */
@@ -132,9 +139,9 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
 /** Published Recall/NDCG of the literature, by data set (leave-one-out, full catalog). */
 export const PUBLISHED_RESULTS: Record<string, PublishedResult[]> = {
   'amazon-beauty': [
-    { method: 'SASRec', metrics: { 'recall@5': 0.0387, 'ndcg@5': 0.0249, 'recall@10': 0.0605, 'ndcg@10': 0.0318 } },
-    { method: 'S3-Rec', metrics: { 'recall@5': 0.0387, 'ndcg@5': 0.0244, 'recall@10': 0.0647, 'ndcg@10': 0.0327 } },
-    { method: 'TIGER', metrics: { 'recall@5': 0.0454, 'ndcg@5': 0.0321, 'recall@10': 0.0648, 'ndcg@10': 0.0384 } },
+    { method: 'SASRec', protocol: MASKED_PROTOCOL, metrics: { 'recall@5': 0.0387, 'ndcg@5': 0.0249, 'recall@10': 0.0605, 'ndcg@10': 0.0318 } },
+    { method: 'S3-Rec', protocol: MASKED_PROTOCOL, metrics: { 'recall@5': 0.0387, 'ndcg@5': 0.0244, 'recall@10': 0.0647, 'ndcg@10': 0.0327 } },
+    { method: 'TIGER', protocol: UNMASKED_PROTOCOL, metrics: { 'recall@5': 0.0454, 'ndcg@5': 0.0321, 'recall@10': 0.0648, 'ndcg@10': 0.0384 } },
   ],
 };
 
@@ -323,7 +330,7 @@ function resolveReport(value: Json): ReportSection {
   if (s.published !== undefined) {
     if (!Array.isArray(s.published)) fail('report.published', 'a list of { method, metrics }', s.published);
     published = s.published.map((entry, i) => {
-      const e = section(entry, `report.published[${i}]`, ['method', 'metrics']);
+      const e = section(entry, `report.published[${i}]`, ['method', 'metrics', 'protocol']);
       const method = string(e.method, `report.published[${i}].method`);
       if (!method) fail(`report.published[${i}].method`, 'a non-empty string', e.method);
       const metrics: Record<string, number> = {};
@@ -331,7 +338,8 @@ function resolveReport(value: Json): ReportSection {
         if (typeof v !== 'number' || !Number.isFinite(v)) fail(`report.published[${i}].metrics.${name}`, 'a number', v);
         metrics[name] = v;
       }
-      return { method, metrics };
+      const protocol = string(e.protocol, `report.published[${i}].protocol`);
+      return protocol ? { method, metrics, protocol } : { method, metrics };
     });
   } else if (dataset && PUBLISHED_RESULTS[dataset]) {
     published = PUBLISHED_RESULTS[dataset];

@@ -15,7 +15,7 @@ import { embedText, importEmbeddings, resolveEmbedTextConfig, type EmbeddingRepo
 import { fitTokenizer } from './tokenize.js';
 import { trainModel } from './train.js';
 import { hasCheckpoint } from './trainDir.js';
-import { runEvaluation } from './evaluate.js';
+import { runEvaluation } from './evaluate/index.js';
 import { runRecommend } from './recommend.js';
 import { runPipelineWith, type RunPipelineOptions, type RunPipelineResult as BaseResult, type StageImplementations } from './run.js';
 import type { PipelineConfig } from './runConfig.js';

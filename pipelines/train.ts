@@ -4,14 +4,14 @@
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  createModel, createScorer, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  createModel, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
-import { leaveOneOut, readDataset, trainingSequences } from './data/index.js';
-import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate.js';
+import { leaveOneOut, trainingSequences } from './data/index.js';
+import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
-import { readItemCodes } from './tokenize.js';
+import { readDataAndCodes } from './trainedModel.js';
 import { checkProvenance, trainingProvenance } from './provenance.js';
 import { etaCheck, guardTraining, type GuardedRun, type RunOutcome, type StopRequest } from './trainDir.js';
 
@@ -117,11 +117,8 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     if (trainChanges.length > 0) log(`train: resuming with changed trainer fields: ${trainChanges.join(', ')}`);
   }
 
-  const dataset = await readDataset(opts.data);
-  const itemCodes = await readItemCodes(opts.tokenizer);
+  const { dataset, itemCodes } = await readDataAndCodes(opts.data, opts.tokenizer);
   const items = dataset.items.keys.length;
-  const codeRows = itemCodes.codes.length / itemCodes.levels.length;
-  if (codeRows !== items) throw new Error(`${opts.tokenizer} has codes for ${codeRows} items but the data set ${opts.data} has ${items} items`);
   const sequences = trainingSequences(dataset.sequences);
   const targets = sequences.reduce((n, s) => n + s.items.length - 1, 0);
   if (targets === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
@@ -158,7 +155,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
       popularity = metricsFromRanks(popularityRanks(trainingPopularity(dataset.sequences, items), valid, Math.max(...ks)), ks) as Record<string, number>;
       log(`train: validating on ${valid.length} users every ${trainConfig.evalEvery} steps; popularity recall@10 ${popularity['recall@10']?.toFixed(4)} ndcg@10 ${popularity['ndcg@10']?.toFixed(4)}`);
       validate = async (m) => {
-        const scorer = rankerOf(createScorer(m, itemCodes));
+        const scorer = rankerOf(m.scorer(itemCodes));
         return (await evaluateModel({ scorer, itemCodes, examples: valid, ks, beamSize: beam, trie, progress: false })) as Record<string, number>;
       };
     }

@@ -6,11 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { TokenBatch } from './batches.js';
 import {
+  addFromChunkSlots, addInto, contextChunkUsers, mm, readVector, rms, StackStepSession, toChunkSlots, type IncrementalDecoding, type IncrementalOptions,
+} from './incremental.js';
+import {
   bucketGrid, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm,
   type AttentionShape,
 } from './layers.js';
 import {
-  embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
+  decoderStackWeights, embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
   type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet,
 } from './model.js';
 import { Vocab } from './vocab.js';
@@ -178,7 +181,12 @@ export class EncoderDecoder implements TokenModel {
   }
 
   scorer(itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {
-    return { kind: 'beam', step: createStepScorer(this, itemCodes, opts) };
+    return { kind: 'beam', step: createStepScorer(this, itemCodes, opts, this.incremental()) };
+  }
+
+  /** Incremental decoding: the encoder and every layer's cross keys/values once per user, one token a step. */
+  private incremental(): IncrementalDecoding {
+    return { prefill: (ctx, options) => new EncDecStepSession(this, ctx, options) };
   }
 
   dispose(): void {
@@ -191,4 +199,60 @@ export function causalMask(T: number): Float32Array {
   const m = new Float32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
   return m;
+}
+
+/**
+ * A beam-search session of the encoder-decoder: the prefill runs the encoder once per user (in chunks) and keeps
+ * every decoder layer's cross-attention keys/values; a step runs the decoder on the rows' new tokens with the
+ * self-attention cache, then cross-attention of the rows' queries to their user's memory. The beams' queries are
+ * laid out [users, beams] so one batched attention per chunk serves them all.
+ */
+class EncDecStepSession extends StackStepSession {
+  private readonly ln2: Float32Array[];
+  private readonly cq: tf.Tensor[];
+  private readonly co: tf.Tensor[];
+  private readonly srcLen: number;
+
+  constructor(model: EncoderDecoder, ctx: ContextBatch, options: IncrementalOptions) {
+    const c = model.config;
+    const p = model.params;
+    const layer = <T>(f: (i: number) => T): T[] => Array.from({ length: c.decoderLayers }, (_, i) => f(i));
+    super(c, model.vocab, decoderStackWeights(p, c.decoderLayers, 'ln3'), false, options.headChunkRows);
+    this.ln2 = layer((i) => readVector(p.get(`dec.${i}.ln2`)));
+    this.cq = layer((i) => p.get(`dec.${i}.cq`));
+    this.co = layer((i) => p.get(`dec.${i}.co`));
+    this.srcLen = ctx.srcLen;
+    const perChunk = contextChunkUsers(c, c.encoderLayers, ctx.srcLen, ctx.size, options.contextBudgetMB);
+    this.prefillChunks(ctx, perChunk, (part) => {
+      const m = model.crossKeysValues(model.encode(part, NO_DROPOUT), part.srcMask); // per layer k, v [users, S, inner]
+      return [...m.k, ...m.v, m.keyMask]; // keyMask [users, S]
+    });
+  }
+
+  protected attention(i: number, step: number, qkv: Float32Array, R: number): Float32Array {
+    return this.selfAttention(i, step, qkv, R, null);
+  }
+
+  /** Cross-attention of the rows' queries to their user's encoder output, then the output projection: adds [R, d] into x. */
+  protected override afterSelfAttention(i: number, x: Float32Array, R: number, grouping: Grouping): void {
+    const G = grouping.groups;
+    const I = this.inner;
+    const d = this.d;
+    const q = mm(rms(x, R, d, this.ln2[i]), R, this.cq[i]); // [R, inner]
+    const out = new Float32Array(R * d);
+    const noPosition = tf.zeros([this.shape.heads, G, this.srcLen]); // [heads, G, S] no position bias across stacks
+    for (const chunk of this.chunks) {
+      const n = chunk.users;
+      const y = tf.tidy(() => {
+        const qs = tf.tensor3d(toChunkSlots(q, I, grouping, chunk, R), [n, G, I]); // [n, G, inner]
+        const att = multiHeadAttention(qs, chunk.k[i], chunk.v[i], noPosition, chunk.mask, this.shape, 0, NO_DROPOUT); // [n, G, inner]
+        return tf.matMul(tf.reshape(att, [n * G, I]), this.co[i] as tf.Tensor2D); // [n*G, d]
+      });
+      const ys = y.dataSync() as Float32Array;
+      y.dispose();
+      addFromChunkSlots(ys, grouping, chunk, R, out, d);
+    }
+    noPosition.dispose();
+    addInto(x, out);
+  }
 }

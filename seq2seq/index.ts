@@ -1,11 +1,11 @@
 // Public surface of seq2seq/: backend choice, vocabulary, transformer models, trainer, scorer.
-export { initBackend, parseBackendName, registerBackendProbe, BACKEND_NAMES } from './backend.js';
-export type { BackendInfo, BackendName, BackendOptions, BackendProbe } from './backend.js';
-// semid's fused wasm kernels, for callers that set up tfjs themselves (the browser build; initBackend registers them).
-export { registerWasmKernels } from './wasmKernels.js';
-// The WebGPU backend over Dawn (also registers its probe): adapter and Vulkan driver descriptions for doctor/bench.
-export { describeWebGpuAdapter, probeWebGpuAdapter, findVulkanLoader, listVulkanIcds, packageVersion } from './webgpu.js';
-export type { WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, VulkanIcd } from './webgpu.js';
+export {
+  initBackend, parseBackendName, registerBackendProbe, BACKEND_NAMES, backendTraits, registerWasmKernels,
+  describeWebGpuAdapter, probeWebGpuAdapter, findVulkanLoader, listVulkanIcds, packageVersion,
+} from './backend/index.js';
+export type {
+  BackendInfo, BackendName, BackendOptions, BackendProbe, BackendTraits, WebGpuAdapterDescription, WebGpuAdapterProbe, WebGpuFailure, VulkanIcd,
+} from './backend/index.js';
 export {
   DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, PRESETS, presetNames, getPreset, resolveModelConfig, resolveTrainConfig, splitOverrides,
 } from './config.js';
@@ -13,6 +13,7 @@ export type { ModelConfig, TrainConfig, Preset, Architecture, HistoryTokens, LrS
 import './models.js';
 export { registerModel, modelArchitectures, modelFactory, modelNeedsItems, createModel } from './registry.js';
 export type { ModelFactory } from './registry.js';
+export { ParamStore, DropoutSeeds } from './layers.js';
 export { Vocab, PAD, BOS, EOS, hashUser } from './vocab.js';
 export type { VocabLayout } from './vocab.js';
 export { Batcher, DataOrder, sequenceWindows } from './batches.js';
@@ -31,5 +32,5 @@ export type { ModelManifest } from './checkpoint.js';
 export { train, learningRate, AdamW, METRICS_FILE, CHECKPOINT_DIR } from './trainer.js';
 export type { TrainOptions, TrainResult, ValidateFn, Metrics } from './trainer.js';
 export { createStepScorer, createScorer } from './scorer.js';
-export { IncrementalDecoder, supportsIncremental, DEFAULT_DECODE_CACHE } from './decodeCache.js';
-export type { DecodeCacheOptions } from './decodeCache.js';
+export { StackStepSession, DEFAULT_INCREMENTAL } from './incremental.js';
+export type { IncrementalDecoding, IncrementalOptions, StepSession, StackWeights } from './incremental.js';

@@ -5,14 +5,14 @@
 // Why custom gradients: on the wasm backend a matMul with a transpose flag is 10-20x slower than a plain one,
 // and tfjs' own matMul gradient uses transpose flags. Our gradients transpose explicitly (a cheap copy) and
 // then call plain matMuls. On other backends the result is identical, only the formulation differs.
-// Where the backend has semid's fused kernels (wasm: see wasmKernels.ts), attention and dropout use them;
+// Where the backend has semid's fused kernels (wasm: see backend/wasmKernels.ts), attention and dropout use them;
 // elsewhere the same maths is composed from plain tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import {
   ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention,
   CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, hasCodeScores, hasFusedDropout, hasFusedRmsNorm, hasMatMulTN, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
   type AttentionAttrs, type DropoutAttrs,
-} from './wasmKernels.js';
+} from './backend/index.js';
 
 /** Ordered, named trainable weights. Names are stable: they are the keys of the saved weights. */
 export class ParamStore {

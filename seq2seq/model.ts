@@ -6,8 +6,9 @@ import type { CatalogScorer, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
+import { readVector, type StackWeights } from './incremental.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
-import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './wasmKernels.js';
+import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './backend/index.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
@@ -149,6 +150,25 @@ export function initFeedForward(p: ParamStore, prefix: string, norm: string, c: 
   p.ones(`${prefix}.${norm}`, c.dModel);
   p.linear(`${prefix}.wi`, c.dModel, c.dFF);
   p.linear(`${prefix}.wo`, c.dFF, c.dModel);
+}
+
+/**
+ * The step loop's view of a decoder stack built by initSelfAttention / initFeedForward under `dec.<i>`, with its final
+ * norm `dec.ln`, position table `dec.pos` and tied embedding `shared`; `ffNorm` names the feed-forward's pre-norm.
+ */
+export function decoderStackWeights(p: ParamStore, layers: number, ffNorm: string): StackWeights {
+  const layer = <T>(f: (i: number) => T): T[] => Array.from({ length: layers }, (_, i) => f(i));
+  return {
+    ln1: layer((i) => readVector(p.get(`dec.${i}.ln1`))),
+    qkv: layer((i) => p.get(`dec.${i}.qkv`)),
+    o: layer((i) => p.get(`dec.${i}.o`)),
+    ffNorm: layer((i) => readVector(p.get(`dec.${i}.${ffNorm}`))),
+    wi: layer((i) => p.get(`dec.${i}.wi`)),
+    wo: layer((i) => p.get(`dec.${i}.wo`)),
+    lnFinal: readVector(p.get('dec.ln')),
+    pos: readVector(p.get('dec.pos')),
+    embedding: p.get('shared'),
+  };
 }
 
 /** Context embeddings [batch, S, d]: one token per position, or the sum of a position's tokens (`item` mode). */

@@ -1,23 +1,20 @@
 // The trained model as the decoder sees it: a StepScorer. `start` runs the context once per user (the
 // encoder and every decoder layer's cross-attention keys/values, or the decoder-only history prefix), in
 // user chunks sized to a memory budget, shared by all of that user's beams. `next` runs one new token per
-// beam row with a self-attention cache (decodeCache.ts) and returns the log-softmax over the codes of
-// the level being generated (the model is trained with the same per-level softmax, model.ts batchLoss).
+// beam row with the model's own self-attention cache (its `IncrementalDecoding`, incremental.ts) and returns the
+// log-softmax over the codes of the level being generated (the model is trained with the same per-level softmax,
+// model.ts batchLoss).
 //
 // `incremental: false` keeps the plain path (rerun BOS + prefix through `model.nextLogits` every step): the
-// reference the fast path is tested and benchmarked against, and the path for any other SequenceModel.
+// reference the fast path is tested and benchmarked against, and the path of a token model without a cache.
 import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
+import { backendTraits } from './backend/index.js';
 import { Batcher } from './batches.js';
-import { DEFAULT_DECODE_CACHE, IncrementalDecoder, sessionBytesPerUser, supportsIncremental } from './decodeCache.js';
+import { DEFAULT_INCREMENTAL, sessionBytesPerUser, type IncrementalDecoding } from './incremental.js';
 import { groupRows, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
 import { BOS } from './vocab.js';
-
-/** The incremental decoder keeps its residual stream in JS, reading each layer back with dataSync. */
-function readsSynchronously(): boolean {
-  return tf.getBackend() !== 'webgpu';
-}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -32,24 +29,26 @@ export function scorerMaxHistory(trained: number, asked: number | undefined): nu
   return asked;
 }
 
-export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): StepScorer<UserContext> {
+/** Beam-search scorer of a token model; `cache` is the model's incremental decoding (the fast path) if it has one. */
+export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts: ScorerOptions = {}, cache?: IncrementalDecoding): StepScorer<UserContext> {
   const vocab = model.vocab;
   const maxHistory = scorerMaxHistory(model.config.maxHistory, opts.maxHistory);
   const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
   const levels = [...vocab.levels];
   const L = levels.length;
-  const incremental = opts.incremental ?? (supportsIncremental(model) && readsSynchronously());
-  if (incremental && !supportsIncremental(model)) throw new Error('`incremental` decoding needs an encdec or decoder model');
-  if (incremental && !readsSynchronously()) {
-    throw new Error(`\`incremental\` decoding reads tensors synchronously, which the ${tf.getBackend()} backend cannot do in Node; use incremental: false`);
+  const backend = backendTraits();
+  const incremental = opts.incremental ?? (cache !== undefined && backend.readsSynchronously);
+  if (incremental && !cache) throw new Error(`\`incremental\` decoding: the ${model.config.arch} model has no incremental decoder`);
+  if (incremental && !backend.readsSynchronously) {
+    throw new Error(`\`incremental\` decoding reads tensors synchronously, which the ${backend.name} backend cannot do in Node; use incremental: false`);
   }
   const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
-  const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_DECODE_CACHE.contextBudgetMB);
+  const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_INCREMENTAL.contextBudgetMB);
   const longestContext = 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);
   // The plain path's steps hold every layer's temporaries for rows x T tokens in one tidy: at 256 users of
   // `tiger` that reached 2.8 GB of the 4 GB wasm heap (and aborted before the context pass was chunked).
   const PLAIN_MAX_USERS = 128;
-  const byBudget = Math.max(1, Math.floor((sessionBudgetMB * 2 ** 20) / sessionBytesPerUser(model, longestContext)));
+  const byBudget = Math.max(1, Math.floor((sessionBudgetMB * 2 ** 20) / sessionBytesPerUser(model.config, longestContext)));
   const maxUsersPerSession = incremental ? byBudget : Math.min(byBudget, PLAIN_MAX_USERS);
 
   const checkInput = (input: DecodeStepInput): void => {
@@ -66,8 +65,8 @@ export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts
       if (contexts.length === 0) throw new Error('scorer.start needs at least one user context');
       const ctx = batcher.contexts(contexts);
       let closed = false;
-      if (incremental) {
-        const decoder = new IncrementalDecoder(model, ctx, { ...DEFAULT_DECODE_CACHE, contextBudgetMB });
+      if (incremental && cache) {
+        const decoder = cache.prefill(ctx, { ...DEFAULT_INCREMENTAL, contextBudgetMB });
         return {
           async next(input: DecodeStepInput): Promise<Float32Array> {
             if (closed) throw new Error('scoring session is closed');

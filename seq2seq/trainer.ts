@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
+import { backendTraits } from './backend/index.js';
 import { DataOrder, type DataPosition } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -128,16 +129,17 @@ function stepSeed(seed: number, step: number): number {
 }
 
 /**
- * Rows per forward pass on the wasm backend: its heap is at most 4 GiB, and a step keeps every layer's
- * activations until the backward pass (TIGER at batch 256 needs ~6 GiB), so a large batch is run in parts whose
- * gradients are summed (weighted by their share of the targets: the same mean loss and gradient as one pass).
- * Estimated bytes per row: 4 bytes x layers x positions x (3 dFF + 12 heads*headDim + 16 dModel), within 1.5 GiB.
+ * Rows per forward pass within the backend's pass budget (BackendTraits.passBudgetBytes; wasm: its heap is at most
+ * 4 GiB, and a step keeps every layer's activations until the backward pass (TIGER at batch 256 needs ~6 GiB)), so a
+ * large batch is run in parts whose gradients are summed (weighted by their share of the targets: the same mean loss
+ * and gradient as one pass). Estimated bytes per row: 4 bytes x layers x positions x (3 dFF + 12 heads*headDim + 16 dModel).
  */
 export function rowsPerPass(model: SequenceModel, batch: TrainBatch): number {
-  if (tf.getBackend() !== 'wasm') return batch.size;
+  const budget = backendTraits().passBudgetBytes;
+  if (budget === null) return batch.size;
   const c = model.config;
   const bytes = 4 * (c.encoderLayers + c.decoderLayers) * batch.positions * (3 * c.dFF + 12 * c.heads * c.headDim + 16 * c.dModel);
-  return Math.max(1, Math.floor(1.5 * 2 ** 30 / bytes));
+  return Math.max(1, Math.floor(budget / bytes));
 }
 
 /** Loss and gradients of one batch, clipped by global norm; returns loss and the pre-clip norm. */

@@ -2,7 +2,7 @@ import { PrefixTrie } from '../../decoding/index.js';
 import type { ItemTokenizer } from '../../tokenizer/index.js';
 import {
   nearestItemFallback, beamMissRates, denseRanks, evaluateModel, popularityBuckets, popularityRanks, rankWithModel, trainingPopularity,
-} from '../../pipelines/evaluate.js';
+} from '../../pipelines/evaluate/index.js';
 import type { Example } from '../../pipelines/data/types.js';
 import { followerScorer, toyCodes } from './toyModel.js';
 
@@ -54,6 +54,17 @@ describe('baselines', () => {
     expect(Array.from(ranks)).toEqual([0, -1, -1]); // top-2 = [1, 2]
   });
 
+  it('popularity with --exclude-history skips each user history items (like for like with a masked model)', () => {
+    const counts = Float64Array.from([5, 4, 3, 2, 1]);
+    const users = [
+      { user: 0, history: Int32Array.from([0]), target: 2 }, // masked top-2: [1, 2]
+      { user: 1, history: Int32Array.from([1, 0]), target: 3 }, // masked top-2: [2, 3]
+      { user: 2, history: new Int32Array(0), target: 1 },
+    ];
+    expect(Array.from(popularityRanks(counts, users, 2))).toEqual([-1, -1, 1]);
+    expect(Array.from(popularityRanks(counts, users, 2, { excludeHistory: true }))).toEqual([1, 1, 1]);
+  });
+
   it('buckets items by thirds of training interactions, cold apart', () => {
     const { buckets, bucketOf } = popularityBuckets(Float64Array.from([10, 5, 3, 1, 1, 0]));
     // cumulative before each item: 0, 10, 15, 18, 19 of 20 -> head, torso (10/20*3 = 1.5), tail (2.25), tail, tail
@@ -70,6 +81,16 @@ describe('baselines', () => {
       { user: 2, history: new Int32Array(0), target: 2 },
     ], 2, { lastItems: 2 });
     expect(Array.from(ranks)).toEqual([0, 0, -1]);
+  });
+});
+
+describe('dense baseline with --exclude-history', () => {
+  it('never ranks a history item: the next nearest items move up', () => {
+    const data = Float32Array.from([0.6, 0, 0.8, 0, 1, 0, 0, 0, 1, 0.6, 0.8, 0]);
+    // history [2] (the z axis): unmasked the nearest is item 2 itself (cosine 1), then item 0 (.8)
+    const users = [{ user: 0, history: Int32Array.from([2]), target: 0 }];
+    expect(Array.from(denseRanks({ rows: 4, dim: 3, data }, users, 2, { lastItems: 1 }))).toEqual([1]);
+    expect(Array.from(denseRanks({ rows: 4, dim: 3, data }, users, 2, { lastItems: 1, excludeHistory: true }))).toEqual([0]);
   });
 });
 

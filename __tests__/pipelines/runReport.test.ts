@@ -1,5 +1,7 @@
 // The run report: one self-contained HTML file holding one <svg> per plot, rendered by Vega-Lite in Node.
 import { plotsFor, renderReportHtml, type ReportInputs } from '../../pipelines/report/html.js';
+import { methodsFromMetrics, publishedRows } from '../../pipelines/report/index.js';
+import { PUBLISHED_RESULTS } from '../../pipelines/runConfig.js';
 
 function syntheticInputs(): ReportInputs {
   const training = Array.from({ length: 40 }, (_, i) => ({
@@ -56,6 +58,7 @@ describe('run report', () => {
     const plots = plotsFor(inputs);
     expect(plots.map((p) => p.id)).toEqual(['loss', 'valid-recall', 'codebook', 'collisions', 'baselines', 'published']);
     const html = await renderReportHtml(inputs);
+    expect(html).not.toContain('same protocol');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(countSvgs(html)).toBe(plots.length);
     for (const plot of plots) expect(html).toContain(`<figure id="plot-${plot.id}"><svg`);
@@ -74,5 +77,25 @@ describe('run report', () => {
     const html = await renderReportHtml(inputs);
     expect(countSvgs(html)).toBe(1);
     checkBalanced(html);
+  });
+
+  it('sets semid under both protocols beside published rows named with theirs (SASRec/S3-Rec mask history)', async () => {
+    const methods = methodsFromMetrics({
+      excludeHistory: false, 'recall@10': 0.05,
+      protocols: { unmasked: { note: 'x', 'recall@10': 0.05 }, masked: { note: 'y', 'recall@10': 0.06 } },
+      baselines: { popularity: { 'recall@10': 0.01 } },
+    }, 'semid');
+    expect(methods).toEqual([
+      { method: 'semid (history not masked)', metrics: { 'recall@10': 0.05 }, ours: true },
+      { method: 'semid (history masked)', metrics: { 'recall@10': 0.06 }, ours: true },
+      { method: 'popularity', metrics: { 'recall@10': 0.01 } },
+    ]);
+    const published = publishedRows(PUBLISHED_RESULTS['amazon-beauty']);
+    expect(published.map((p) => p.method)).toEqual([
+      'SASRec: masks history (S3-Rec full-sort protocol)', 'S3-Rec: masks history (S3-Rec full-sort protocol)', 'TIGER: history not masked (TIGER protocol)',
+    ]);
+    const html = await renderReportHtml({ title: 't', methods, published });
+    const table = html.slice(html.indexOf('Against published results'));
+    for (const row of ['semid (history not masked)', 'semid (history masked)', 'SASRec: masks history (S3-Rec full-sort protocol)']) expect(table).toContain(row);
   });
 });

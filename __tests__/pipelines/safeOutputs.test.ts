@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDatasetOutput, importDataset, readDataset, writeDataset } from '../../pipelines/data/index.js';
-import { runEvaluation } from '../../pipelines/evaluate.js';
+import { runEvaluation } from '../../pipelines/evaluate/index.js';
 import { runRecommend } from '../../pipelines/recommend.js';
 import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
 import { runPipeline } from '../../pipelines/stages.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { PrefixTrie } from '../../decoding/index.js';
 import { initBackend } from '../../seq2seq/index.js';
 import { checkSasrecBudget, sasrecBaseline } from '../../pipelines/sasrecBaseline.js';
-import { rankerOf, rankWithModel } from '../../pipelines/evaluate.js';
+import { rankerOf, rankWithModel } from '../../pipelines/evaluate/index.js';
 import { leaveOneOut } from '../../pipelines/data/index.js';
 import { metricsFromRanks } from '../../pipelines/metrics.js';
 import { toyCodes } from './toyModel.js';

@@ -2,7 +2,7 @@
 // the user's last history item (item + 1, wrapping), and spreads the rest evenly. Deterministic.
 import type { ScoringSession, StepScorer } from '../../decoding/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
-import type { UserContext } from '../../pipelines/evaluate.js';
+import type { UserContext } from '../../pipelines/evaluate/index.js';
 
 export function followerScorer(ids: SemanticIds): StepScorer<UserContext> {
   const L = ids.levels.length;

@@ -1,7 +1,15 @@
 // Tiny synthetic fixtures for the seq2seq tests: a catalog with 3-level semantic IDs and users whose next
 // item follows a learnable rule.
+import type { StepScorer } from '../../decoding/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
-import type { TrainingExample } from '../../seq2seq/index.js';
+import type { ScorerOptions, SequenceModel, TrainingExample, UserContext } from '../../seq2seq/index.js';
+
+/** The model's own beam-search scorer (its incremental decoding where it has one). */
+export function beamScorer(model: SequenceModel, itemCodes: SemanticIds, opts: ScorerOptions = {}): StepScorer<UserContext> {
+  const scorer = model.scorer(itemCodes, opts);
+  if (scorer.kind !== 'beam') throw new Error(`the ${model.config.arch} model ranks the catalog exactly; it has no step scorer`);
+  return scorer.step;
+}
 
 export function tinyCatalog(items = 24, levels = [4, 3, 2]): SemanticIds {
   const L = levels.length;

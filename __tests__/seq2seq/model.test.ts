@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   initBackend, resolveModelConfig, resolveTrainConfig, Vocab, Batcher, createModel, saveModel, loadModel, train,
-  createStepScorer, decoderOnlyPattern, learningRate, batchLoss, splitOverrides, PAD, BOS, type TokenModel, type TrainingData, type TrainingExample,
+  decoderOnlyPattern, learningRate, batchLoss, splitOverrides, PAD, BOS, type TokenModel, type TrainingData, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { relativeBucket } from '../../seq2seq/layers.js';
 import { groupRows, levelLogits, levelMask } from '../../seq2seq/model.js';
-import { tinyCatalog, walkExamples } from './helpers.js';
+import { beamScorer, tinyCatalog, walkExamples } from './helpers.js';
 
 const cat = tinyCatalog();
 const examples = walkExamples(120, 24);
@@ -156,7 +156,7 @@ describe.each(['encdec', 'decoder'] as const)('%s model', (arch) => {
     const full = tf.tidy(() => tf.logSoftmax(levelLogits(logits, vocab)).arraySync()) as number[][][];
     logits.dispose();
     const before = tf.memory().numTensors;
-    const scorer = createStepScorer(model, cat);
+    const scorer = beamScorer(model, cat);
     expect(scorer.levels).toEqual([4, 3, 2]);
     const session = await scorer.start(ex);
     // rows: two beams for user 2, one for user 0, one for user 1, shuffled; every beam follows its user's target.

@@ -1,4 +1,4 @@
-// The wasm backend's fused kernels (seq2seq/wasmKernels.ts) against tfjs autodiff of the same maths composed
+// The wasm backend's fused kernels (seq2seq/backend/wasmKernels.ts) against tfjs autodiff of the same maths composed
 // from plain ops: attention outputs and gradients (padding, dropout, unequal query/key lengths, lengths that
 // are not multiples of 4), the dropout mask, fused dropout and ReLU + dropout, RMSNorm, the weight-gradient matMul,
 // the same-dtype Cast, and no tensor leaks. Fused-against-composed tests skip (with the reason) off wasm; the
@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
 import { codeScores, composedAttention, composedCodeScores, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
 import { composedCrossEntropy, crossEntropy } from '../../seq2seq/model.js';
-import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasCodeScores, hasFusedRmsNorm, hasSoftmaxCrossEntropy, setWasmKernelsEnabled } from '../../seq2seq/wasmKernels.js';
+import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasCodeScores, hasFusedRmsNorm, hasSoftmaxCrossEntropy, setWasmKernelsEnabled } from '../../seq2seq/backend/wasmKernels.js';
 
 const backend = await initBackend({ quiet: true });
 setWasmKernelsEnabled(true); // on by default (SEMID_WASM_KERNELS=0 turns them off); made sure of here

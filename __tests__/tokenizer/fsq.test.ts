@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import { FsqLevel, fsqBound, fsqDigitsToIndex, fsqIndexToDigits, fsqLevelsFor, createTokenizer } from '../../tokenizer/index.js';
 import { blobs, mse } from './helpers.js';
 

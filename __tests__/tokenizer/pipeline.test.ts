@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import { encodeItems, fitTokenizer, readItemCodes, tokenizerReport } from '../../pipelines/tokenize.js';
 import { registerTokenizer, type EmbeddingMatrix, type ItemTokenizer, type SemanticIds } from '../../tokenizer/index.js';
 import { blobs } from './helpers.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import { createTokenizer, kmeans, loadTokenizer, saveTokenizer, type ItemTokenizer } from '../../tokenizer/index.js';
 import { blobs, mse } from './helpers.js';
 

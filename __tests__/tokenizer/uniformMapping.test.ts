@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import { collisionStats, createTokenizer, kmeans, loadTokenizer, saveTokenizer, type EmbeddingMatrix, type ItemTokenizer } from '../../tokenizer/index.js';
 import { LastLevelSpreader } from '../../tokenizer/uniformMapping.js';
 import { fitNormalizer, normalizeMatrix } from '../../tokenizer/normalizer.js';

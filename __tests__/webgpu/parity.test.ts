@@ -6,14 +6,15 @@
 // Skips with a message where no WebGPU adapter exists, unless SEMID_REQUIRE_WEBGPU=1 (set by .ci/run once
 // it installed the driver): then a missing adapter is a failure.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../seq2seq/backend.js';
+import { initBackend } from '../../seq2seq/backend/index.js';
 import {
-  AdamW, Batcher, Vocab, batchLoss, createModel, createStepScorer, modelArtifacts, modelFromArtifacts,
+  AdamW, Batcher, Vocab, batchLoss, createModel, modelArtifacts, modelFromArtifacts,
   resolveModelConfig, resolveTrainConfig, type ModelManifest, type TokenModel, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { PrefixTrie, beamSearch, type Candidate } from '../../decoding/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
-import { probeWebGpuAdapter } from '../../seq2seq/webgpu.js';
+import { probeWebGpuAdapter } from '../../seq2seq/backend/webgpu.js';
+import { beamScorer } from '../seq2seq/helpers.js';
 
 /** Largest allowed |loss_webgpu - loss_wasm| at any step (float32; summation order differs by backend). */
 const LOSS_TOLERANCE = 1e-4;
@@ -87,7 +88,7 @@ async function trainAndSearch(backend: string, start: { manifest: ModelManifest;
   const weights = new Map<string, Float32Array>();
   for (const [name, v] of vars) weights.set(name, (await v.data()) as Float32Array);
 
-  const scorer = createStepScorer(model, catalog());
+  const scorer = beamScorer(model, catalog());
   const users = data.slice(0, 6).map((e) => ({ user: e.user, history: e.history }));
   const { candidates } = await beamSearch(scorer, PrefixTrie.build(catalog()), users, { beamSize: 8, topK: 5 });
   opt.dispose();

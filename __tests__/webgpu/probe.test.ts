@@ -5,11 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, registerBackendProbe } from '../../seq2seq/backend.js';
+import { initBackend, registerBackendProbe } from '../../seq2seq/backend/index.js';
 import {
   describeAdapterInfo, listVulkanIcds, tryWebGpu, probeWebGpuAdapter, describeWebGpuAdapter,
   type GpuAdapterLike, type WebGpuEnvironment,
-} from '../../seq2seq/webgpu.js';
+} from '../../seq2seq/backend/webgpu.js';
 
 const LAVAPIPE_INFO = {
   vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-',

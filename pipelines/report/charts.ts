@@ -21,6 +21,8 @@ export interface CodebookLevel {
 export interface MethodScores {
   method: string;
   metrics: Record<string, number>;
+  /** Our model (not a baseline): the rows set beside published figures. */
+  ours?: boolean;
 }
 
 const WIDTH = 520;

@@ -37,6 +37,12 @@ export interface Plot {
   spec: TopLevelSpec;
 }
 
+/** Our model's rows (one per protocol where the eval reports both), else the first method. */
+function ourRows(methods: MethodScores[]): MethodScores[] {
+  const ours = methods.filter((m) => m.ours);
+  return ours.length ? ours : [methods[0]];
+}
+
 /** The plots the inputs support, in page order: a plot is left out when its data is absent. */
 export function plotsFor(inputs: ReportInputs): Plot[] {
   const plots: Plot[] = [];
@@ -53,7 +59,7 @@ export function plotsFor(inputs: ReportInputs): Plot[] {
     const publishedNames = names.filter((n) => inputs.published!.some((p) => p.metrics[n] !== undefined));
     plots.push({
       id: 'published',
-      spec: metricsChart('Ours against published results', [inputs.methods[0], ...inputs.published], publishedNames),
+      spec: metricsChart('Ours against published results', [...ourRows(inputs.methods), ...inputs.published], publishedNames),
     });
   }
   return plots;
@@ -101,7 +107,7 @@ export async function renderReportHtml(inputs: ReportInputs): Promise<string> {
     parts.push(metricTable(inputs.methods, names, 'Leave-one-out, full catalog'));
     parts.push(figure('baselines'));
     if (inputs.published?.length) {
-      parts.push(metricTable([inputs.methods[0], ...inputs.published], names, 'Against published results (same protocol)'));
+      parts.push(metricTable([...ourRows(inputs.methods), ...inputs.published], names, 'Against published results (leave-one-out, full catalog; each row names its protocol)'));
       parts.push(figure('published'));
     }
     parts.push('</section>');

@@ -6,6 +6,7 @@ import { readJsonIfPresent, writeFileAtomic } from '../../tokenizer/io/index.js'
 import type { MethodScores, TrainingPoint } from './charts.js';
 import { renderReportHtml, type ReportInputs } from './html.js';
 import { jsonlRows } from './jsonl.js';
+import type { PublishedResult } from '../runConfig.js';
 
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
@@ -45,12 +46,26 @@ function scores(metrics: Record<string, unknown>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([k, v]) => /^(recall|ndcg)@\d+$/.test(k) && typeof v === 'number')) as Record<string, number>;
 }
 
-/** Model then baselines, from an eval `metrics.json`. */
+/**
+ * Model then baselines, from an eval `metrics.json`; the model under each protocol (history masked or not) where
+ * the eval reports both, so it can stand beside published figures of either kind.
+ */
 export function methodsFromMetrics(metrics: Record<string, unknown>, modelName = 'semid'): MethodScores[] {
-  const methods: MethodScores[] = [{ method: modelName, metrics: scores(metrics) }];
+  const methods: MethodScores[] = [{ method: modelName, metrics: scores(metrics), ours: true }];
+  const protocols = metrics.protocols as { unmasked?: Record<string, unknown>; masked?: Record<string, unknown> } | undefined;
+  if (protocols?.unmasked && protocols.masked) {
+    methods[0].method = `${modelName} (${metrics.excludeHistory ? 'history masked' : 'history not masked'})`;
+    const other = metrics.excludeHistory ? protocols.unmasked : protocols.masked;
+    methods.push({ method: `${modelName} (${metrics.excludeHistory ? 'history not masked' : 'history masked'})`, metrics: scores(other), ours: true });
+  }
   const baselines = (metrics.baselines ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, values] of Object.entries(baselines)) methods.push({ method: name, metrics: scores(values) });
   return methods;
+}
+
+/** Published figures as report rows, each named with its protocol where it has one. */
+export function publishedRows(published: readonly PublishedResult[]): MethodScores[] {
+  return published.map((p) => ({ method: p.protocol ? `${p.method}: ${p.protocol}` : p.method, metrics: p.metrics }));
 }
 
 interface TokenizerReportJson {
@@ -71,7 +86,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
   const buckets = await readJsonIfPresent<Record<string, number>>(join(runDir, 'tokenize', 'buckets.json'));
   const metrics = await readJsonIfPresent<Record<string, unknown>>(join(runDir, 'eval', 'metrics.json'));
   const sample = await readJsonIfPresent<ReportInputs['recommendations']>(join(runDir, 'recommend', 'sample.json'));
-  const report = (config.report ?? {}) as { dataset?: string; published?: MethodScores[] };
+  const report = (config.report ?? {}) as { dataset?: string; published?: PublishedResult[] };
   const train = (config.train ?? {}) as { preset?: string; arch?: string };
   const tokenize = (config.tokenize ?? {}) as { method?: string; levels?: number; codebookSize?: number };
 
@@ -99,7 +114,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
         }
       : undefined,
     methods: metrics ? methodsFromMetrics(metrics, modelName) : undefined,
-    published: report.published,
+    published: report.published ? publishedRows(report.published) : undefined,
     stages: run?.stages,
     recommendations: sample ?? undefined,
     config,

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { beamSearch, rankCatalog } from '../../decoding/index.js';
-import { modelFromArtifacts, registerWasmKernels, type ModelManifest } from '../../seq2seq/index.js';
+import { backendTraits, modelFromArtifacts, registerWasmKernels, type ModelManifest } from '../../seq2seq/index.js';
 import { decodeCatalog } from './catalogFile.js';
 import { WASM_DIR, WEB_FORMAT, WEB_VERSION, type WebManifest } from './manifest.js';
 
@@ -91,7 +91,7 @@ async function webGpuAdapter(): Promise<boolean> {
 async function useBackend(base: string, request: BackendRequest, wasmKernels: boolean): Promise<{ name: string; detail: string }> {
   if (request === 'current') {
     await tf.ready();
-    return { name: tf.getBackend(), detail: 'the caller\'s tfjs backend' };
+    return { name: backendTraits().name, detail: 'the caller\'s tfjs backend' };
   }
   const tried: string[] = [];
   if (request === 'webgpu' || request === 'auto') {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { registerBackendProbe, type BackendProbe } from './backend.js';
+import { registerBackendProbe, type BackendProbe } from './init.js';
 
 // --- The part of the WebGPU API we use (the `webgpu` package's full types live in @webgpu/types). ---
 

@@ -1,12 +1,12 @@
-// The incremental scorer (self-attention cache followed through rowParent, context run once per user in
+// The incremental scorer (each model's StackStepSession: self-attention cache followed through rowParent, context run once per user in
 // chunks) against the model's teacher-forced full forward, and beam search with it against exhaustive search.
 import * as tf from '@tensorflow/tfjs';
 import { beamSearch, PrefixTrie } from '../../decoding/index.js';
 import type { StepScorer } from '../../decoding/index.js';
-import { Batcher, createModel, createStepScorer, initBackend, resolveModelConfig, Vocab } from '../../seq2seq/index.js';
+import { Batcher, createModel, initBackend, resolveModelConfig, Vocab } from '../../seq2seq/index.js';
 import type { ModelConfig, TokenModel, TrainingExample, UserContext } from '../../seq2seq/index.js';
 import { levelLogits } from '../../seq2seq/model.js';
-import { tinyCatalog, walkExamples } from './helpers.js';
+import { beamScorer, tinyCatalog, walkExamples } from './helpers.js';
 
 const cat = tinyCatalog(); // 24 items, levels [4, 3, 2]
 const L = cat.levels.length;
@@ -62,7 +62,7 @@ describe.each(ARCHS)('%s', (_name, overrides) => {
     const rand = mulberry(7);
     const before = tf.memory().numTensors;
     // A tiny context budget runs the context pass in several user chunks.
-    const scorer = createStepScorer(model, cat, { contextBudgetMB: 0.001 });
+    const scorer = beamScorer(model, cat, { contextBudgetMB: 0.001 });
     const session = await scorer.start(users);
     // Each row follows a catalog item (its prefix is that item's first `step` codes) of its user.
     let rows: { user: number; item: number }[] = users.map((_, u) => ({ user: u, item: Math.floor(rand() * 24) }));
@@ -101,7 +101,7 @@ describe.each(ARCHS)('%s', (_name, overrides) => {
   test('beam search with the real scorer equals exhaustive search (beam >= catalog); same as the plain scorer at beam 3', async () => {
     const { model, batcher } = setup(overrides);
     const trie = PrefixTrie.build(cat);
-    const scorer = createStepScorer(model, cat);
+    const scorer = beamScorer(model, cat);
     const exact = await beamSearch(scorer, trie, users, { beamSize: 24, topK: 5 });
     // Oracle: every catalog item's sequence log-probability under the teacher-forced forward.
     users.forEach((user, u) => {
@@ -114,7 +114,7 @@ describe.each(ARCHS)('%s', (_name, overrides) => {
       got.forEach((c, k) => expect(c.score).toBeCloseTo(scored[k].score, 4));
     });
     // Narrow beams follow the same path as the plain (recompute-everything) scorer.
-    const plain = createStepScorer(model, cat, { incremental: false });
+    const plain = beamScorer(model, cat, { incremental: false });
     const a = await beamSearch(scorer, trie, users, { beamSize: 3, topK: 3 });
     const b = await beamSearch(plain, trie, users, { beamSize: 3, topK: 3 });
     expect(a.candidates.map((cs) => cs.map((c) => c.item))).toEqual(b.candidates.map((cs) => cs.map((c) => c.item)));
@@ -130,8 +130,8 @@ test('beam search splits a batch into sessions of maxUsersPerSession users with 
   expect(sameLength.length).toBe(5);
   const { model } = setup({ arch: 'encdec' });
   const trie = PrefixTrie.build(cat);
-  const whole = createStepScorer(model, cat);
-  const split = createStepScorer(model, cat, { sessionBudgetMB: 1e-6 });
+  const whole = beamScorer(model, cat);
+  const split = beamScorer(model, cat, { sessionBudgetMB: 1e-6 });
   expect(split.maxUsersPerSession).toBe(1);
   let sessions = 0;
   const counting: StepScorer<UserContext> = { levels: split.levels, maxUsersPerSession: 2, start: (c) => { sessions += 1; return split.start(c); } };
@@ -145,7 +145,7 @@ test('beam search splits a batch into sessions of maxUsersPerSession users with 
 
 test('clear errors: out-of-order steps, a parent that is no row of the previous step', async () => {
   const { model } = setup({ arch: 'encdec' });
-  const session = await createStepScorer(model, cat).start(users.slice(0, 2));
+  const session = await beamScorer(model, cat).start(users.slice(0, 2));
   await expect(session.next({ step: 1, prefixes: new Int32Array(2), rowUser: Int32Array.from([0, 1]), rowParent: Int32Array.from([0, 1]) })).rejects.toThrow(/expects step 0, got 1/);
   await session.next({ step: 0, prefixes: new Int32Array(0), rowUser: Int32Array.from([0, 1]), rowParent: Int32Array.from([-1, -1]) });
   await expect(session.next({ step: 1, prefixes: new Int32Array(1), rowUser: Int32Array.from([0]), rowParent: Int32Array.from([5]) })).rejects.toThrow(/rowParent\[0\] = 5 is not a row of step 0/);

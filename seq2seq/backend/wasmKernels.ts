@@ -24,6 +24,7 @@
 //   copies, and the engine clones every tensor a gradient saves. Likewise `Cast` to the same dtype (tfjs' Multiply
 //   gradient casts both operands to float32, which the wasm backend copies).
 import * as tf from '@tensorflow/tfjs';
+import { activeBackendName } from './traits.js';
 import { KERNELS_SHARED_WASM, KERNELS_WASM } from './wasm/kernelsWasm.js';
 
 export const ATTENTION_KERNEL = 'SemidAttention';
@@ -464,35 +465,35 @@ export function registerWasmKernels(): void {
 
 /** True when the active backend has the fused attention kernels. */
 export function hasFusedAttention(): boolean {
-  return tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(ATTENTION_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the a^T b kernel. */
 export function hasMatMulTN(): boolean {
-  return tf.getKernel(MATMUL_TN_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(MATMUL_TN_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the dropout-mask kernel. */
 export function hasDropoutMaskKernel(): boolean {
-  return tf.getKernel(DROPOUT_MASK_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(DROPOUT_MASK_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the fused dropout kernels (and with them the fused ReLU + dropout). */
 export function hasFusedDropout(): boolean {
-  return tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(DROPOUT_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the code-scores kernels. */
 export function hasCodeScores(): boolean {
-  return tf.getKernel(CODE_SCORES_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(CODE_SCORES_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the fused softmax cross-entropy kernel. */
 export function hasSoftmaxCrossEntropy(): boolean {
-  return tf.getKernel(SOFTMAX_CE_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(SOFTMAX_CE_KERNEL, activeBackendName()) !== undefined;
 }
 
 /** True when the active backend has the fused RMSNorm kernels. */
 export function hasFusedRmsNorm(): boolean {
-  return tf.getKernel(RMS_NORM_KERNEL, tf.getBackend()) !== undefined;
+  return tf.getKernel(RMS_NORM_KERNEL, activeBackendName()) !== undefined;
 }

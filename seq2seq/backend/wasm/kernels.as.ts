@@ -1,5 +1,5 @@
-// @ts-nocheck -- AssemblyScript, not TypeScript: built by `node seq2seq/wasm/build.mjs` (needs the assemblyscript dev dependency) into
-// kernels.wasm / kernels.shared.wasm and the embedded kernelsWasm.ts. See seq2seq/wasmKernels.ts.
+// @ts-nocheck -- AssemblyScript, not TypeScript: built by `node seq2seq/backend/wasm/build.mjs` (needs the assemblyscript dev dependency) into
+// kernels.wasm / kernels.shared.wasm and the embedded kernelsWasm.ts. See seq2seq/backend/wasmKernels.ts.
 //
 // SIMD kernels that run over the tfjs wasm backend's own heap (the memory is imported): fused multi-head
 // attention forward and backward, one call for all (batch, head) pairs, and a seeded dropout mask.

@@ -1,0 +1,164 @@
+// `semid eval`: the model and every baseline on one split, written to `out` as JSON. The model is ranked under
+// both protocols in use: unmasked (TIGER's: a history item may be recommended) and masked (S3-Rec's full-sort
+// evaluation, which SASRec's and S3-Rec's published figures come from: history items are never recommended). The
+// top-level figures, the baselines, the buckets and the audit follow `--exclude-history` (like for like).
+import { PrefixTrie, type InvalidIdFallback } from '../../decoding/index.js';
+import { loadTokenizer } from '../../tokenizer/index.js';
+import { checkOutputFile, writeJsonAtomic } from '../../tokenizer/io/index.js';
+import { leaveOneOut, readEmbeddings } from '../data/index.js';
+import { metricsFromRanks } from '../metrics.js';
+import { checkSasrecBudget } from '../sasrecBaseline.js';
+import { openTrainedModel } from '../trainedModel.js';
+import { beamMissRates, type BeamMissReport } from './audit.js';
+import { BASELINES, itemNeighbourIndex, trainingPopularity, type BaselineContext, type BaselineResult, type ItemIndex } from './baselines.js';
+import { metricsByPopularity } from './buckets.js';
+import { nearestItemFallback } from './fallback.js';
+import { checkTopK, evenSample, isCatalogScorer, rankerOf, rankWithModel, type ModelRanks, type RankOptions } from './ranking.js';
+
+export interface EvaluationRunOptions {
+  data: string;
+  tokenizer: string;
+  model: string;
+  split: 'valid' | 'test';
+  ks?: readonly number[];
+  beamSize?: number;
+  /** Evaluate this many users (evenly spaced over the split), default all. */
+  users?: number;
+  batchSize?: number;
+  /** The protocol of the top-level figures and the baselines: never recommend a history item (S3-Rec's). */
+  excludeHistory?: boolean;
+  /** Embeddings name in the data set for the dense baseline (default "default"). */
+  embeddings?: string;
+  /** History items averaged into the dense baseline's user vector (default 5). */
+  denseLastItems?: number;
+  /** Users of the sample on which beam search is compared with exact scoring (default 0: none). */
+  exactSample?: number;
+  maxHistory?: number;
+  /** Research: search without the trie constraint (the invalid-ID rate is reported). */
+  unconstrained?: boolean;
+  /** With `unconstrained`: map invalid IDs to the nearest item (tokenizer decode + HNSW over the embeddings). */
+  fallback?: boolean;
+  out: string;
+  /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
+  allowMismatch?: boolean;
+  progress?: boolean;
+  /** Train the SASRec baseline for this many steps on the split's training part (0 or absent: no SASRec baseline). */
+  sasrecSteps?: number;
+  /** Cut the SASRec baseline's training at this many minutes. */
+  sasrecMinutes?: number;
+}
+
+/**
+ * `semid eval`: `out` is checked before any work; the model's tensors are released when it returns (several calls
+ * in one process keep none).
+ */
+export async function runEvaluation(options: EvaluationRunOptions): Promise<Record<string, unknown>> {
+  if (options.split !== 'valid' && options.split !== 'test') throw new Error(`--split must be valid or test, got "${String(options.split)}"`);
+  await checkOutputFile(options.out);
+  if (options.sasrecSteps) checkSasrecBudget({ steps: options.sasrecSteps, minutes: options.sasrecMinutes });
+  const opened = await openTrainedModel({
+    data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'eval', allowMismatch: options.allowMismatch,
+    maxHistory: options.maxHistory, quiet: options.progress === false,
+  });
+  try {
+    const report = await evaluate(options, opened);
+    await writeJsonAtomic(options.out, report);
+    return report;
+  } finally {
+    opened.model.dispose();
+  }
+}
+
+/** The item embeddings' HNSW index, built on first use and shared by the dense baseline and the fallback. */
+function sharedItemIndex(options: EvaluationRunOptions, topK: number): () => Promise<ItemIndex> {
+  let built: Promise<ItemIndex> | null = null;
+  return () => (built ??= readEmbeddings(options.data, options.embeddings ?? 'default').then((embeddings) => ({ embeddings, index: itemNeighbourIndex(embeddings, Math.max(100, 2 * topK)) })));
+}
+
+async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>): Promise<Record<string, unknown>> {
+  const { dataset, itemCodes, model, ranker: scorer } = opened;
+  const ks = [...(options.ks ?? [5, 10, 20])].sort((a, b) => a - b);
+  const beamSize = options.beamSize ?? 20;
+  const topK = ks[ks.length - 1];
+  const excludeHistory = options.excludeHistory ?? false;
+  const log = (m: string): void => {
+    if (options.progress !== false) process.stderr.write(`${m}\n`);
+  };
+  checkTopK(scorer, topK, beamSize);
+  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? model.config.maxHistory });
+  const examples = evenSample(all.length, options.users).map((i) => all[i]);
+  if (examples.length === 0) throw new Error(`${options.data}: no ${options.split} examples (every user is too short)`);
+  const trie = PrefixTrie.build(itemCodes);
+  const itemIndex = sharedItemIndex(options, topK);
+  let fallback: InvalidIdFallback | undefined;
+  if (options.fallback) {
+    if (!options.unconstrained) throw new Error('--fallback needs --unconstrained (constrained search never generates an invalid ID)');
+    const { embeddings, index } = await itemIndex();
+    fallback = nearestItemFallback(await loadTokenizer(options.tokenizer), embeddings, { index });
+  }
+  const rank = (exclude: boolean): Promise<ModelRanks> => rankWithModel({
+    scorer, trie, examples, topK, beamSize, batchSize: options.batchSize, excludeHistory: exclude, progress: options.progress,
+    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback,
+  } satisfies RankOptions);
+  const modelRun = await rank(excludeHistory);
+  const otherRun = await rank(!excludeHistory);
+  const [unmasked, masked] = excludeHistory ? [otherRun, modelRun] : [modelRun, otherRun];
+
+  const popularity = trainingPopularity(dataset.sequences, dataset.items.keys.length);
+  const context: BaselineContext = {
+    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log,
+    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false })).ranks,
+    options: {
+      data: options.data, embeddings: options.embeddings, denseLastItems: options.denseLastItems, sasrecSteps: options.sasrecSteps, sasrecMinutes: options.sasrecMinutes,
+    },
+  };
+  const baselines: Record<string, BaselineResult> = {};
+  for (const baseline of BASELINES) {
+    const result = await baseline.run(context);
+    if (result === null) continue;
+    baselines[baseline.name] = result;
+    if ('skipped' in result) log(`eval: ${baseline.name} baseline skipped: ${result.skipped}`);
+  }
+  const ranks: Record<string, Int32Array> = { model: modelRun.ranks };
+  for (const [name, result] of Object.entries(baselines)) if ('ranks' in result) ranks[name] = result.ranks;
+
+  let beamMiss: BeamMissReport | null = null;
+  if (options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer)) {
+    const sample = evenSample(examples.length, options.exactSample);
+    beamMiss = await beamMissRates({
+      scorer, trie, ks, excludeHistory, progress: options.progress,
+      examples: sample.map((i) => examples[i]),
+      recommended: sample.map((i) => modelRun.recommended[i]),
+    });
+  }
+
+  return {
+    split: options.split,
+    users: examples.length,
+    usersInSplit: all.length,
+    ks,
+    beamSize,
+    excludeHistory,
+    ...metricsFromRanks(modelRun.ranks, ks),
+    usersPerSecond: modelRun.usersPerSecond,
+    constrained: !options.unconstrained,
+    invalidRate: modelRun.stats.invalidRate,
+    ...(options.unconstrained ? { invalidIds: modelRun.stats.invalid, generatedIds: modelRun.stats.generated, fallbackMapped: modelRun.stats.fallbackMapped } : {}),
+    searchMsPerUser: modelRun.stats.searchMs / examples.length,
+    protocols: {
+      unmasked: { note: 'history items may be recommended (TIGER)', ...metricsFromRanks(unmasked.ranks, ks) },
+      masked: { note: 'history items never recommended (S3-Rec full-sort: SASRec, S3-Rec)', ...metricsFromRanks(masked.ranks, ks) },
+    },
+    baselines: Object.fromEntries(Object.entries(baselines).map(([name, r]) => [name, baselineReport(r, ks)])),
+    byPopularity: metricsByPopularity(popularity, examples, ks, ranks),
+    ...(beamMiss ? { beamMiss } : {}),
+    data: options.data,
+    tokenizer: options.tokenizer,
+    model: options.model,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function baselineReport(r: BaselineResult, ks: readonly number[]): Record<string, unknown> {
+  return 'skipped' in r ? { skipped: r.skipped } : { ...metricsFromRanks(r.ranks, ks), ...(r.settings ?? {}) };
+}

@@ -1,0 +1,55 @@
+// Opening a trained model for inference (`semid eval`, `semid recommend`): the data set and the tokenizer's codes
+// (one ID per item, and the ones the model was trained on: provenance.ts), the backend, the model and its ranker.
+// Training reads the same pair through readDataAndCodes.
+import { initBackend, loadModel, type SequenceModel } from '../seq2seq/index.js';
+import type { SemanticIds } from '../tokenizer/index.js';
+import { readDataset, type Dataset } from './data/index.js';
+import { rankerOf, type Ranker } from './evaluate/ranking.js';
+import { checkProvenance } from './provenance.js';
+import { readItemCodes } from './tokenize.js';
+
+/** A data set and its items' semantic IDs, checked to have one ID per item. */
+export async function readDataAndCodes(data: string, tokenizer: string): Promise<{ dataset: Dataset; itemCodes: SemanticIds }> {
+  const dataset = await readDataset(data);
+  const itemCodes = await readItemCodes(tokenizer);
+  const items = dataset.items.keys.length;
+  const codeRows = itemCodes.codes.length / itemCodes.levels.length;
+  if (codeRows !== items) throw new Error(`${tokenizer} has codes for ${codeRows} items but the data set ${data} has ${items} items`);
+  return { dataset, itemCodes };
+}
+
+export interface OpenModelOptions {
+  data: string;
+  tokenizer: string;
+  /** MODELDIR. */
+  model: string;
+  /** The command, for provenance messages (`eval`, `recommend`). */
+  command: string;
+  /** Use a model whose recorded data set or tokenizer differ from the given ones. */
+  allowMismatch?: boolean;
+  /** A shorter history window than the model's (the scorer refuses a longer one). */
+  maxHistory?: number;
+  quiet?: boolean;
+}
+
+export interface TrainedModel {
+  dataset: Dataset;
+  itemCodes: SemanticIds;
+  model: SequenceModel;
+  ranker: Ranker;
+}
+
+/** Loads and checks everything inference needs; the caller disposes `model`. */
+export async function openTrainedModel(o: OpenModelOptions): Promise<TrainedModel> {
+  const { dataset, itemCodes } = await readDataAndCodes(o.data, o.tokenizer);
+  await checkProvenance({ model: o.model, data: o.data, tokenizer: o.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: o.allowMismatch, command: o.command });
+  await initBackend({ quiet: o.quiet });
+  const model = await loadModel(o.model);
+  try {
+    // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
+    return { dataset, itemCodes, model, ranker: rankerOf(model.scorer(itemCodes, { maxHistory: o.maxHistory })) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
