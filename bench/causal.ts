@@ -253,7 +253,8 @@ export function sasrecReferenceFigures(shape: RefShape, records: ReferenceRecord
   const evals: number[] = [];
   for (let e = 1; e < epochIndex.length; e++) evals.push(at[epochIndex[e]] - at[epochIndex[e - 1]] - perEpoch[e]);
   if (testIndex > epochIndex[epochIndex.length - 1]) evals.push(at[testIndex] - at[epochIndex[epochIndex.length - 1]]);
-  if (evals.length === 0) return figures;
+  // Lines that reached us together (a buffered pipe) carry no evaluation time: then no ranking figure.
+  if (evals.length === 0 || evals.some((x) => !(x > 0))) return figures;
   const evalSamples = summarize(evals);
   const users = recordNumber(header, 'users');
   const rankName = shape.name.replace('causal.train.', 'causal.rank.');
