@@ -120,6 +120,7 @@ async function benchTraining(name: string, c: CausalBenchConfig, data: BenchData
   const trainConfig = resolveTrainConfig({ ...(c.batchSize ? { batchSize: c.batchSize } : {}), steps, evalEvery: 0, checkpointEvery: steps + 1, seed: 0 }, preset);
   const batches: { rows: number; targets: number; positions: number }[] = [];
   const stamps: number[] = [];
+  const cpuStamps: number[] = [];
   const losses: number[] = [];
   let rows = 0;
   const params = model.params.count();
@@ -130,6 +131,7 @@ async function benchTraining(name: string, c: CausalBenchConfig, data: BenchData
       model, config: trainConfig, data: observed(set, batches), outDir: join(workDir, `train-${name}`), silent: true,
       onStep: (_step, loss) => {
         stamps.push(performance.now());
+        cpuStamps.push(cpuSeconds());
         losses.push(loss);
       },
     });
@@ -138,24 +140,27 @@ async function benchTraining(name: string, c: CausalBenchConfig, data: BenchData
   }
   if (batches.length !== steps || stamps.length !== steps) throw new Error(`bench causal: ${name} ran ${stamps.length} steps over ${batches.length} batches, expected ${steps}`);
   const runSeconds: number[] = [];
+  const runCpu: number[] = [];
   const runWindows: number[] = [];
   const runTargets: number[] = [];
   for (let r = 0; r < c.runs; r++) {
     const first = c.warmupSteps + r * c.stepsPerRun; // 0-based step index of the run's first step
     const last = first + c.stepsPerRun - 1;
     runSeconds.push((stamps[last] - stamps[first - 1]) / 1000);
+    runCpu.push(cpuStamps[last] - cpuStamps[first - 1]);
     const run = batches.slice(first, last + 1);
     runWindows.push(run.reduce((n, b) => n + b.rows, 0));
     runTargets.push(run.reduce((n, b) => n + b.targets, 0));
   }
   const seconds = runSeconds.reduce((a, b) => a + b, 0);
+  const cpu = runCpu.reduce((a, b) => a + b, 0);
   const windows = runWindows.reduce((a, b) => a + b, 0);
   const targets = runTargets.reduce((a, b) => a + b, 0);
   const timed = batches.slice(c.warmupSteps);
   const samples = summarize(runSeconds);
   const detail = {
     data: data.name, preset, model: config, params, trainingRows: rows, batchSize: trainConfig.batchSize, lengthBuckets: trainConfig.lengthBuckets,
-    warmupSteps: c.warmupSteps, runs: c.runs, stepsPerRun: c.stepsPerRun, runSeconds, timedWindows: windows, timedTargets: targets,
+    warmupSteps: c.warmupSteps, runs: c.runs, stepsPerRun: c.stepsPerRun, runSeconds, runCpuSeconds: runCpu, cpuShare: cpu / seconds, timedWindows: windows, timedTargets: targets,
     targetsPerWindow: targets / windows, meanPositions: timed.reduce((n, b) => n + b.positions, 0) / timed.length,
     windowsPerSecByRun: runWindows.map((w, r) => w / runSeconds[r]), lossFirst: losses[0], lossLast: losses[losses.length - 1],
   };
@@ -163,11 +168,22 @@ async function benchTraining(name: string, c: CausalBenchConfig, data: BenchData
   return [
     { key: `causal.train.${name}.windowsPerSec`, label: `${label}, windows`, value: windows / seconds, unit: 'windows/s', higherIsBetter: true, samples, detail },
     { key: `causal.train.${name}.targetsPerSec`, label: `${label}, targets`, value: targets / seconds, unit: 'targets/s', higherIsBetter: true, samples },
+    {
+      key: `causal.train.${name}.targetsPerCpuSec`, label: `${label}, targets per CPU-second`, value: targets / cpu, unit: 'targets/CPU-s', higherIsBetter: true,
+      samples: summarize(runCpu),
+    },
   ];
 }
 
-async function benchRanking(name: string, c: CausalBenchConfig, data: BenchData): Promise<Figure> {
+/** CPU seconds (user + system) this process has used: under a shared core, work per CPU-second is what the load changes least. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function benchRanking(name: string, c: CausalBenchConfig, data: BenchData): Promise<Figure[]> {
   const { model, config } = newModel(name, c, data);
+  const figures: Figure[] = [];
   try {
     const scored = model.scorer(data.itemCodes);
     const scorer = scored.kind === 'catalog' ? scored.catalog : scored.step;
@@ -176,14 +192,19 @@ async function benchRanking(name: string, c: CausalBenchConfig, data: BenchData)
     const examples = leaveOneOut(data.sequences, 'test', { maxHistory: config.maxHistory, onShortUsers: () => undefined });
     if (examples.length < batches * c.batchUsers) throw new Error(`bench causal: ${data.name} has ${examples.length} test users, the ranking bench needs ${batches * c.batchUsers}`);
     const seconds: number[] = [];
+    const cpu: number[] = [];
     let returned = 0;
     let outside = 0;
     let hits = 0;
     for (let b = 0; b < batches; b++) {
       const batch = examples.slice(b * c.batchUsers, (b + 1) * c.batchUsers);
       const t0 = performance.now();
+      const c0 = cpuSeconds();
       const r = await rankWithModel({ scorer, trie, examples: batch, topK: c.topK, beamSize: c.beamSize, batchSize: c.batchUsers, progress: false });
-      if (b >= c.warmupBatches) seconds.push((performance.now() - t0) / 1000);
+      if (b >= c.warmupBatches) {
+        seconds.push((performance.now() - t0) / 1000);
+        cpu.push(cpuSeconds() - c0);
+      }
       for (const list of r.recommended) {
         returned += list.length;
         for (const item of list) if (item < 0 || item >= data.items) outside += 1;
@@ -193,16 +214,21 @@ async function benchRanking(name: string, c: CausalBenchConfig, data: BenchData)
     if (outside > 0) throw new Error(`bench causal: ${outside} of ${returned} recommendations of ${name} are not catalog items`);
     if (returned !== batches * c.batchUsers * c.topK) throw new Error(`bench causal: ${name} returned ${returned} recommendations, expected ${batches * c.batchUsers * c.topK} (top-${c.topK} of every user)`);
     const samples = summarize(seconds);
+    const cpuSamples = summarize(cpu);
     const how = scored.kind === 'catalog' ? `exact top-${c.topK} of ${data.items.toLocaleString('en-US')} items` : `beam ${c.beamSize} top-${c.topK}`;
-    return {
-      key: `causal.rank.${name}.usersPerSec`, label: `rank ${MODELS[name].label}, ${how}, ${c.batchUsers} users/batch`,
+    const label = `rank ${MODELS[name].label}, ${how}, ${c.batchUsers} users/batch`;
+    figures.push({
+      key: `causal.rank.${name}.usersPerSec`, label,
       value: c.batchUsers / samples.median, unit: 'users/s', higherIsBetter: true, samples,
       detail: {
         data: data.name, kind: scored.kind, model: config, items: data.items, levels: data.itemCodes.levels, batchUsers: c.batchUsers, warmupBatches: c.warmupBatches,
         rankBatches: c.rankBatches, beamSize: scored.kind === 'beam' ? c.beamSize : null, topK: c.topK, resultsChecked: returned,
-        targetsInTopK: hits, weights: 'random (seeded): speed only', goalUsersPerSec: RANK_GOALS[name] ?? null,
+        targetsInTopK: hits, weights: 'random (seeded): speed only', goalUsersPerSec: RANK_GOALS[name] ?? null, cpuShare: cpuSamples.median / samples.median,
       },
-    };
+    }, {
+      key: `causal.rank.${name}.usersPerCpuSec`, label: `${label}, per CPU-second`, value: c.batchUsers / cpuSamples.median, unit: 'users/CPU-s', higherIsBetter: true, samples: cpuSamples,
+    });
+    return figures;
   } finally {
     model.dispose();
   }
@@ -227,42 +253,66 @@ function epochSeconds(epochs: ReferenceRecord[]): number[] {
   return epochs.map((r, i) => recordNumber(r, 'trainSeconds') - (i === 0 ? 0 : recordNumber(epochs[i - 1], 'trainSeconds')));
 }
 
+interface RecordGap {
+  /** Training seconds in the gap (its epoch's `trainSeconds`; 0 before the test record). */
+  train: number;
+  /** The rest of the gap: one evaluation of every user. */
+  evaluation: number;
+  /** The script's CPU seconds over the gap's wall seconds (null where /proc could not say). */
+  cpuShare: number | null;
+}
+
 /**
- * Figures of one sasrec_ref.py run: rows/s and targets/s from the epochs after the first, and ranking users/s from
- * the time between records: a validation record arrives one epoch's training plus one evaluation after the
- * previous one; the test record one evaluation (of the best checkpoint) after the last.
+ * The gaps between records after the first epoch's: a validation record arrives one epoch's training plus one
+ * evaluation after the previous record; the test record one evaluation (of the best checkpoint) after the last.
+ */
+function recordGaps(epochIndex: number[], testIndex: number, perEpoch: number[], timing: ReferenceTiming): RecordGap[] {
+  const at = timing.arrivalSeconds;
+  if (!at) return [];
+  const ends = testIndex > epochIndex[epochIndex.length - 1] ? [...epochIndex, testIndex] : epochIndex;
+  const gaps: RecordGap[] = [];
+  for (let k = 1; k < ends.length; k++) {
+    const wall = at[ends[k]] - at[ends[k - 1]];
+    const train = k < epochIndex.length ? perEpoch[k] : 0;
+    const c0 = timing.cpuSeconds?.[ends[k - 1]] ?? null;
+    const c1 = timing.cpuSeconds?.[ends[k]] ?? null;
+    gaps.push({ train, evaluation: wall - train, cpuShare: c0 !== null && c1 !== null && wall > 0 ? (c1 - c0) / wall : null });
+  }
+  return gaps;
+}
+
+/**
+ * Figures of one sasrec_ref.py run: rows/s and targets/s from the epochs after the first; ranking users/s from the
+ * gaps between its records (recordGaps); per CPU-second figures from the script's CPU share over each gap.
  */
 export function sasrecReferenceFigures(shape: RefShape, records: ReferenceRecord[], timing: ReferenceTiming): Figure[] {
   const header = records.find((r) => typeof r.trainRows === 'number');
   const epochIndex = records.flatMap((r, i) => (typeof r.epoch === 'number' ? [i] : []));
   if (!header || epochIndex.length === 0) return [];
-  const epochs = epochIndex.map((i) => records[i]);
-  const perEpoch = epochSeconds(epochs);
-  const timed = perEpoch.length > 1 ? perEpoch.slice(1) : perEpoch;
-  const samples = summarize(timed);
+  const perEpoch = epochSeconds(epochIndex.map((i) => records[i]));
+  const samples = summarize(perEpoch.length > 1 ? perEpoch.slice(1) : perEpoch);
   const rows = recordNumber(header, 'trainRows');
   const targets = recordNumber(header, 'trainTargets');
-  const detail = { args: shape.args, users: header.users, items: header.items, trainRows: rows, trainTargets: targets, params: header.params, threads: header.threads, epochSeconds: perEpoch };
+  const users = recordNumber(header, 'users');
+  const gaps = timing.arrivalSeconds?.length === records.length ? recordGaps(epochIndex, records.findIndex((r) => r.test !== undefined), perEpoch, timing) : [];
+  const detail = { args: shape.args, users, items: header.items, trainRows: rows, trainTargets: targets, params: header.params, threads: header.threads, epochSeconds: perEpoch, gaps };
+  const rankName = shape.name.replace('causal.train.', 'causal.rank.');
+  const rankLabel = `rank ${shape.label}: full-catalog scores and the target's rank, 2,048 users/batch`;
   const figures: Figure[] = [
     { key: `${shape.name}.windowsPerSec`, label: `train ${shape.label}, rows (users' sequences)`, value: rows / samples.median, unit: 'windows/s', higherIsBetter: true, samples, detail },
     { key: `${shape.name}.targetsPerSec`, label: `train ${shape.label}, targets`, value: targets / samples.median, unit: 'targets/s', higherIsBetter: true, samples },
   ];
-  const at = timing.arrivalSeconds;
-  const testIndex = records.findIndex((r) => r.test !== undefined);
-  if (!at || at.length !== records.length) return figures;
-  const evals: number[] = [];
-  for (let e = 1; e < epochIndex.length; e++) evals.push(at[epochIndex[e]] - at[epochIndex[e - 1]] - perEpoch[e]);
-  if (testIndex > epochIndex[epochIndex.length - 1]) evals.push(at[testIndex] - at[epochIndex[epochIndex.length - 1]]);
   // Lines that reached us together (a buffered pipe) carry no evaluation time: then no ranking figure.
-  if (evals.length === 0 || evals.some((x) => !(x > 0))) return figures;
-  const evalSamples = summarize(evals);
-  const users = recordNumber(header, 'users');
-  const rankName = shape.name.replace('causal.train.', 'causal.rank.');
-  figures.push({
-    key: `${rankName}.usersPerSec`, label: `rank ${shape.label}: full-catalog scores and the target's rank, 2,048 users/batch`,
-    value: users / evalSamples.median, unit: 'users/s', higherIsBetter: true, samples: evalSamples,
-    detail: { users, evaluationSeconds: evals, how: 'time between records minus the epoch\'s training seconds (validation), or after the last epoch (test)' },
-  });
+  if (gaps.length === 0 || gaps.some((g) => !(g.evaluation > 0))) return figures;
+  const evaluations = summarize(gaps.map((g) => g.evaluation));
+  figures.push({ key: `${rankName}.usersPerSec`, label: rankLabel, value: users / evaluations.median, unit: 'users/s', higherIsBetter: true, samples: evaluations });
+  if (gaps.some((g) => !(g.cpuShare! > 0))) return figures;
+  const trainCpu = summarize(gaps.filter((g) => g.train > 0).map((g) => g.train * g.cpuShare!));
+  const evalCpu = summarize(gaps.map((g) => g.evaluation * g.cpuShare!));
+  figures.push(
+    { key: `${shape.name}.targetsPerCpuSec`, label: `train ${shape.label}, targets per CPU-second`, value: targets / trainCpu.median, unit: 'targets/CPU-s', higherIsBetter: true, samples: trainCpu },
+    { key: `${rankName}.usersPerCpuSec`, label: `${rankLabel}, per CPU-second`, value: users / evalCpu.median, unit: 'users/CPU-s', higherIsBetter: true, samples: evalCpu },
+  );
   return figures;
 }
 
@@ -310,7 +360,7 @@ export const causalSuite: Suite = {
     for (const part of options.part ? [options.part] : allParts()) {
       const [what, name] = part.split(':');
       if (what === 'train') figures.push(...(await benchTraining(name, c, data, options.workDir)));
-      else if (what === 'rank') figures.push(await benchRanking(name, c, data));
+      else if (what === 'rank') figures.push(...(await benchRanking(name, c, data)));
       else throw new Error(`bench causal: unknown part "${part}": expected train:<model> or rank:<model>`);
     }
     return { figures, notes: options.quick ? ['--quick: generated data, a random code table, tiny model sizes'] : [] };

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processCpuSeconds } from './measure.js';
 import type { ReferenceRecord, ReferenceScript } from './types.js';
 
 /** Debian's python3-torch installs for this interpreter only. */
@@ -68,6 +69,8 @@ export interface ReferenceResult {
   records: ReferenceRecord[];
   /** Seconds from the start until each record's line arrived (`stdout` scripts; null for `out-file`). */
   arrivalSeconds: number[] | null;
+  /** The script's CPU seconds when each record arrived (`stdout` scripts, Linux; null entries where unknown). */
+  cpuSeconds: (number | null)[] | null;
   wallSeconds: number;
   /** Set when the run failed: the records may then be partial. */
   error: string | null;
@@ -99,19 +102,20 @@ export async function runReference(
   let error: string | null = null;
   let stderrTail = '';
   let stdout = '';
-  const lines: { line: string; seconds: number }[] = [];
+  const lines: { line: string; seconds: number; cpu: number | null }[] = [];
   try {
     const code = await new Promise<number | null>((resolvePromise, reject) => {
       const child = spawn(status.python, argv, { stdio: ['ignore', toFile ? 'ignore' : 'pipe', 'pipe'] });
       const timer = opts.timeoutSeconds ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutSeconds * 1000) : null;
       child.stdout?.on('data', (chunk: Buffer) => {
         const seconds = (performance.now() - t0) / 1000;
+        const cpu = child.pid === undefined ? null : processCpuSeconds(child.pid);
         stdout += chunk.toString();
         let nl;
         while ((nl = stdout.indexOf('\n')) >= 0) {
           const line = stdout.slice(0, nl);
           stdout = stdout.slice(nl + 1);
-          if (line.trim()) lines.push({ line, seconds });
+          if (line.trim()) lines.push({ line, seconds, cpu });
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -125,10 +129,11 @@ export async function runReference(
         resolvePromise(c);
       });
     });
-    if (stdout.trim()) lines.push({ line: stdout, seconds: (performance.now() - t0) / 1000 });
+    if (stdout.trim()) lines.push({ line: stdout, seconds: (performance.now() - t0) / 1000, cpu: null });
     if (code !== 0) error = `${status.python} ${argv.join(' ')} exited with ${code}: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}`;
     let records: ReferenceRecord[] = [];
     let arrivalSeconds: number[] | null = null;
+    let cpuSeconds: (number | null)[] | null = null;
     try {
       if (toFile) {
         let text = '';
@@ -141,12 +146,13 @@ export async function runReference(
       } else {
         records = parseRecords(lines.map((l) => l.line).join('\n'), path);
         arrivalSeconds = lines.map((l) => l.seconds);
+        cpuSeconds = lines.map((l) => l.cpu);
         if (records.length === 0) error ??= `${path} printed no records`;
       }
     } catch (err) {
       error ??= (err as Error).message;
     }
-    return { argv: [status.python, ...argv.slice(0, toFile ? -2 : argv.length)], records, arrivalSeconds, wallSeconds: (performance.now() - t0) / 1000, error };
+    return { argv: [status.python, ...argv.slice(0, toFile ? -2 : argv.length)], records, arrivalSeconds, cpuSeconds, wallSeconds: (performance.now() - t0) / 1000, error };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

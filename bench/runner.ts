@@ -89,7 +89,7 @@ export interface SuiteResult {
     /** Why the reference was not measured, when it was not. */
     reason: string | null;
     torch: string | null;
-    runs: { argv: string[]; wallSeconds: number; error: string | null; records: ReferenceRecord[]; arrivalSeconds?: number[]; figures: Figure[] }[];
+    runs: { argv: string[]; wallSeconds: number; error: string | null; records: ReferenceRecord[]; arrivalSeconds?: number[]; cpuSeconds?: (number | null)[]; figures: Figure[] }[];
   };
   comparisons: Comparison[];
 }
@@ -221,13 +221,14 @@ async function runReferences(
       const r = await runReference(script, path, run.args, status, { quiet: options.quiet, timeoutSeconds: Math.max(options.timeoutSeconds ?? 0, 3600) });
       let figures: Figure[] = [];
       try {
-        figures = run.figures(r.records, { arrivalSeconds: r.arrivalSeconds });
+        figures = run.figures(r.records, { arrivalSeconds: r.arrivalSeconds, cpuSeconds: r.cpuSeconds });
       } catch (err) {
         r.error ??= (err as Error).message;
       }
       reference.runs.push({
         argv: r.argv, wallSeconds: round(r.wallSeconds, 2), error: r.error, records: r.records,
-        ...(r.arrivalSeconds ? { arrivalSeconds: r.arrivalSeconds.map((x) => round(x, 3)) } : {}), figures,
+        ...(r.arrivalSeconds ? { arrivalSeconds: r.arrivalSeconds.map((x) => round(x, 3)) } : {}),
+        ...(r.cpuSeconds ? { cpuSeconds: r.cpuSeconds.map((x) => (x === null ? null : round(x, 2))) } : {}), figures,
       });
     }
     reference.measured = reference.runs.some((r) => r.figures.length > 0);

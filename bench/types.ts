@@ -68,12 +68,15 @@ export interface ReferenceScript {
 export interface ReferenceRun {
   /** Arguments after the script (without --out). */
   args: string[];
-  /** `timing.arrivalSeconds[i]`: seconds from the start until record i arrived (`stdout` records only; else null). */
+  /** `timing`: when each record arrived and the script's CPU seconds then (`stdout` records only; else null). */
   figures(records: ReferenceRecord[], timing: ReferenceTiming): Figure[];
 }
 
 export interface ReferenceTiming {
+  /** Seconds from the start until record i's line arrived. */
   arrivalSeconds: number[] | null;
+  /** CPU seconds the script had used when record i arrived (null where /proc could not say). */
+  cpuSeconds: (number | null)[] | null;
 }
 
 /** What a suite's reference runs may depend on. */
