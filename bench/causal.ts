@@ -19,11 +19,14 @@ import { summarize } from './measure.js';
 import { recordNumber, SASREC_REFERENCE } from './reference.js';
 import type { Figure, ReferenceOptions, ReferenceRecord, ReferenceRun, ReferenceTiming, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
 
-/** The models timed: the `causal` preset with each head (and SETRec's ID embedding), and the `sasrec` preset. */
+/**
+ * The models timed: the `causal` preset's stack with each head (every head field given, so a change of the preset's
+ * defaults does not change what a name means), and the `sasrec` preset.
+ */
 const MODELS: Record<string, { preset: string; model: Partial<ModelConfig>; label: string }> = {
-  'causal-ar': { preset: 'causal', model: { head: 'autoregressive' }, label: 'causal, autoregressive head' },
-  'causal-par': { preset: 'causal', model: { head: 'parallel' }, label: 'causal, parallel head' },
-  'causal-par+id': { preset: 'causal', model: { head: 'parallel', idEmbedding: true }, label: 'causal, parallel head + ID embedding' },
+  'causal-ar': { preset: 'causal', model: { head: 'autoregressive', idEmbedding: false, headLoss: 'levels' }, label: 'causal, autoregressive head' },
+  'causal-par': { preset: 'causal', model: { head: 'parallel', idEmbedding: false, headLoss: 'levels' }, label: 'causal, parallel head' },
+  'causal-par+id': { preset: 'causal', model: { head: 'parallel', idEmbedding: true, headLoss: 'levels' }, label: 'causal, parallel head + ID embedding' },
   'causal-par+id+cat': {
     preset: 'causal', model: { head: 'parallel', idEmbedding: true, headLoss: 'catalog' }, label: 'causal, parallel head + ID embedding, catalog softmax loss',
   },
@@ -48,6 +51,7 @@ export interface CausalBenchConfig {
   topK: number;
   /** Overrides of the presets' model sizes (quick runs only). */
   model: Partial<ModelConfig>;
+  /** Training batch (windows), the same for every model and the reference (default: the preset's). */
   batchSize?: number;
   /** sasrec_ref.py epochs: the first is untimed, the others give seconds per epoch. */
   referenceEpochs: number;
@@ -55,7 +59,7 @@ export interface CausalBenchConfig {
 
 /** Sized to finish in ~5 CPU-minutes with the reference (the machine it was written on shares its cores). */
 export const FULL_CAUSAL: CausalBenchConfig = {
-  warmupSteps: 5, runs: 3, stepsPerRun: 10, batchUsers: 256, warmupBatches: 1, rankBatches: 4, beamSize: 20, topK: 10, model: {}, referenceEpochs: 2,
+  warmupSteps: 5, runs: 3, stepsPerRun: 10, batchUsers: 256, warmupBatches: 1, rankBatches: 4, beamSize: 20, topK: 10, model: {}, batchSize: 128, referenceEpochs: 2,
 };
 export const QUICK_CAUSAL: CausalBenchConfig = {
   warmupSteps: 1, runs: 2, stepsPerRun: 2, batchUsers: 16, warmupBatches: 1, rankBatches: 2, beamSize: 5, topK: 3,
