@@ -81,6 +81,18 @@ export class LoadMeter {
   }
 }
 
+/** CPU seconds (user + system, all threads) another process has used so far, from /proc/PID/stat; null off Linux or once it is gone. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on; the name may hold spaces
+    const hz = 100; // USER_HZ
+    return (Number(f[11]) + Number(f[12])) / hz; // utime, stime (fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
 /** Peak resident memory of this process so far, MiB (VmHWM; maxRSS where /proc is absent). */
 export function peakRssMiB(): number {
   try {

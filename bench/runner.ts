@@ -11,9 +11,17 @@ import { describeWebGpuAdapter } from '../seq2seq/index.js';
 import type { ChildRequest, ChildResult } from './child.js';
 import { defaultDataDir } from './datasets.js';
 import { formatNumber, machineInfo, round, type MachineInfo } from './measure.js';
-import { DEFAULT_PYTHON, defaultReferenceScript, referenceStatus, runReference, type ReferenceStatus } from './reference.js';
+import {
+  DEFAULT_PYTHON, defaultReferenceDir, defaultReferenceScript, referenceScriptPath, referenceStatus, runReference, TIGER_REFERENCE, type ReferenceStatus,
+} from './reference.js';
 import { getSuite, SUITE_NAMES } from './suites.js';
 import type { Figure, ReferenceRecord, Suite, Variant } from './types.js';
+
+/** Where the reference scripts are: tiger_ref.py's path and the folder of the others. */
+interface ReferencePlaces {
+  tigerScript: string;
+  dir: string;
+}
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_RESULTS_DIR = join(HERE, 'results');
@@ -28,7 +36,10 @@ export interface BenchOptions {
   /** Run the PyTorch reference (default: when /usr/bin/python3 imports torch, and not --quick). */
   withReference?: boolean;
   python?: string;
+  /** tiger_ref.py (default SEMID_TORCH_REF, else ../shared/reference/tiger_ref.py). */
   referenceScript?: string;
+  /** The folder of the other reference scripts, e.g. sasrec_ref.py (default SEMID_TORCH_REF_DIR, else tiger_ref.py's folder). */
+  referenceDir?: string;
   /** Public data folder (default: SEMID_DATA_DIR, else ../shared/data). */
   dataDir?: string | null;
   /** Also run train/decode with the threaded SIMD wasm build, 2 threads (default true). */
@@ -78,7 +89,7 @@ export interface SuiteResult {
     /** Why the reference was not measured, when it was not. */
     reason: string | null;
     torch: string | null;
-    runs: { argv: string[]; wallSeconds: number; error: string | null; records: ReferenceRecord[]; figures: Figure[] }[];
+    runs: { argv: string[]; wallSeconds: number; error: string | null; records: ReferenceRecord[]; arrivalSeconds?: number[]; cpuSeconds?: (number | null)[]; figures: Figure[] }[];
   };
   comparisons: Comparison[];
 }
@@ -106,19 +117,22 @@ export async function runBench(options: BenchOptions = {}): Promise<SuiteResult[
   return results;
 }
 
-/** The reference's status, with the reason it will not run when it will not. */
-async function decideReference(options: BenchOptions, quick: boolean, suites: Suite[]): Promise<ReferenceStatus & { run: boolean }> {
+/** The references' status, with the reason they will not run when they will not. */
+async function decideReference(options: BenchOptions, quick: boolean, suites: Suite[]): Promise<ReferenceStatus & { run: boolean; places: ReferencePlaces }> {
   const python = options.python ?? DEFAULT_PYTHON;
-  const script = options.referenceScript ?? defaultReferenceScript();
-  const wanted = suites.some((s) => s.reference);
-  if (!wanted) return { available: false, reason: 'no PyTorch reference for this suite', python, script, torch: null, run: false };
-  if (options.withReference === false) return { available: false, reason: 'not requested (--no-with-reference)', python, script, torch: null, run: false };
-  if (quick && options.withReference !== true) return { available: false, reason: 'not run with --quick (pass --with-reference to force)', python, script, torch: null, run: false };
-  const status = referenceStatus(python, script);
+  const tigerScript = options.referenceScript ?? defaultReferenceScript();
+  const places = { tigerScript, dir: options.referenceDir ?? defaultReferenceDir(tigerScript) };
+  const withReference = suites.filter((s) => s.reference);
+  const scripts = [...new Set(withReference.map((s) => referenceScriptPath(s.referenceScript ?? TIGER_REFERENCE, places)))];
+  const none = (reason: string) => ({ available: false, reason, python, scripts, torch: null, run: false, places });
+  if (withReference.length === 0) return none('no PyTorch reference for this suite');
+  if (options.withReference === false) return none('not requested (--no-with-reference)');
+  if (quick && options.withReference !== true) return none('not run with --quick (pass --with-reference to force)');
+  const status = referenceStatus(python, scripts);
   if (!status.available && options.withReference === true) {
     throw new Error(`--with-reference: the PyTorch reference cannot run: ${status.reason}`);
   }
-  return { ...status, run: status.available };
+  return { ...status, run: status.available, places };
 }
 
 async function webgpuVariant(options: BenchOptions, suites: Suite[]): Promise<Variant | { none: string }> {
@@ -151,7 +165,7 @@ function variantsOf(suite: Suite, options: BenchOptions, webgpu: Variant | { non
 }
 
 async function runSuite(
-  suite: Suite, options: BenchOptions & { quick: boolean; dataDir: string | null }, status: ReferenceStatus & { run: boolean }, webgpu: Variant | { none: string },
+  suite: Suite, options: BenchOptions & { quick: boolean; dataDir: string | null }, status: ReferenceStatus & { run: boolean; places: ReferencePlaces }, webgpu: Variant | { none: string },
 ): Promise<SuiteResult> {
   const startedAt = new Date().toISOString();
   const start = machineInfo();
@@ -175,26 +189,54 @@ async function runSuite(
   if (!suite.reference) {
     reference.reason = 'no PyTorch reference for this suite';
   } else if (status.run) {
-    for (const run of suite.reference({ quick: options.quick })) {
-      if (!options.quiet) process.stderr.write(`bench ${suite.name}: PyTorch reference ${run.args.join(' ')}...\n`);
-      // --timeout bounds semid's child processes; the reference gets at least an hour (tiger under load is slow).
-      const r = await runReference(run.args, status, { quiet: options.quiet, timeoutSeconds: Math.max(options.timeoutSeconds ?? 0, 3600) });
-      let figures: Figure[] = [];
-      try {
-        figures = run.figures(r.records);
-      } catch (err) {
-        r.error ??= (err as Error).message;
-      }
-      reference.runs.push({ argv: r.argv, wallSeconds: round(r.wallSeconds, 2), error: r.error, records: r.records, figures });
-    }
-    reference.measured = reference.runs.some((r) => r.figures.length > 0);
-    reference.reason = reference.measured ? null : 'the reference ran but gave no figures (see runs[].error)';
+    await runReferences(suite, variants, options, status, reference);
   }
   return {
     suite: suite.name, describe: suite.describe, quick: options.quick, command: process.argv.slice(1).join(' '),
     startedAt, finishedAt: new Date().toISOString(), machine: { start, loadavgEnd: machineInfo().loadavg, note: MACHINE_NOTE },
     variants, reference, comparisons: compare(variants, reference.runs.flatMap((r) => r.figures)),
   };
+}
+
+/** The thread count of a variant's backend (wasm says `threads=N`), or null. */
+function variantThreads(v: VariantResult | undefined): number | null {
+  const m = /threads=(\d+)/.exec(v?.backend?.detail ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** Runs the suite's reference configurations one after the other and keeps their records and figures. */
+async function runReferences(
+  suite: Suite, variants: VariantResult[], options: BenchOptions & { quick: boolean; dataDir: string | null },
+  status: ReferenceStatus & { places: ReferencePlaces }, reference: SuiteResult['reference'],
+): Promise<void> {
+  const script = suite.referenceScript ?? TIGER_REFERENCE;
+  const path = referenceScriptPath(script, status.places);
+  const workDir = await mkdtemp(join(tmpdir(), `semid-bench-${suite.name}-ref-`));
+  try {
+    const threads = variantThreads(variants.find((v) => v.id === 'default'));
+    const runs = await suite.reference!({ quick: options.quick, dataDir: options.dataDir, threads, workDir });
+    for (const run of runs) {
+      if (!options.quiet) process.stderr.write(`bench ${suite.name}: PyTorch reference ${script.file} ${run.args.join(' ')}...\n`);
+      // --timeout bounds semid's child processes; the reference gets at least an hour (tiger under load is slow).
+      const r = await runReference(script, path, run.args, status, { quiet: options.quiet, timeoutSeconds: Math.max(options.timeoutSeconds ?? 0, 3600) });
+      let figures: Figure[] = [];
+      try {
+        figures = run.figures(r.records, { arrivalSeconds: r.arrivalSeconds, cpuSeconds: r.cpuSeconds });
+      } catch (err) {
+        r.error ??= (err as Error).message;
+      }
+      reference.runs.push({
+        argv: r.argv, wallSeconds: round(r.wallSeconds, 2), error: r.error, records: r.records,
+        ...(r.arrivalSeconds ? { arrivalSeconds: r.arrivalSeconds.map((x) => round(x, 3)) } : {}),
+        ...(r.cpuSeconds ? { cpuSeconds: r.cpuSeconds.map((x) => (x === null ? null : round(x, 2))) } : {}), figures,
+      });
+    }
+    reference.measured = reference.runs.some((r) => r.figures.length > 0);
+    reference.reason = reference.measured ? null
+      : runs.length === 0 ? 'the suite has no reference run for these options (see its notes)' : 'the reference ran but gave no figures (see runs[].error)';
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 const CHILD = join(HERE, 'child.ts');

@@ -1,4 +1,5 @@
 // Every benchmark suite, in the order `semid bench` runs them. A new suite is one file plus one line here.
+import { causalSuite } from './causal.js';
 import { dataSuite } from './data.js';
 import { decodeSuite } from './decode.js';
 import { embedSuite } from './embed.js';
@@ -8,7 +9,7 @@ import { trainSuite } from './train.js';
 import { webSuite } from './web.js';
 import type { Suite } from './types.js';
 
-export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite, webSuite];
+export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite, causalSuite, webSuite];
 
 export const SUITE_NAMES = SUITES.map((s) => s.name);
 

@@ -57,14 +57,39 @@ export interface Variant {
   reduced?: boolean;
 }
 
-/** One invocation of the PyTorch reference, and how its JSON records become figures. */
-export interface ReferenceRun {
-  /** Arguments after `tiger_ref.py` (without --out). */
-  args: string[];
-  figures(records: ReferenceRecord[]): Figure[];
+/** A PyTorch reference script: its file name in the reference folder, and how it hands back its JSON-lines records. */
+export interface ReferenceScript {
+  file: string;
+  /** `out-file`: `--out FILE` is appended to the arguments (tiger_ref.py). `stdout`: one record a line on standard output (sasrec_ref.py). */
+  records: 'out-file' | 'stdout';
 }
 
-/** A JSON line of tiger_ref.py (the fields used here; the whole record is kept in the result file). */
+/** One invocation of a PyTorch reference script, and how its JSON records become figures. */
+export interface ReferenceRun {
+  /** Arguments after the script (without --out). */
+  args: string[];
+  /** `timing`: when each record arrived and the script's CPU seconds then (`stdout` records only; else null). */
+  figures(records: ReferenceRecord[], timing: ReferenceTiming): Figure[];
+}
+
+export interface ReferenceTiming {
+  /** Seconds from the start until record i's line arrived. */
+  arrivalSeconds: number[] | null;
+  /** CPU seconds the script had used when record i arrived (null where /proc could not say). */
+  cpuSeconds: (number | null)[] | null;
+}
+
+/** What a suite's reference runs may depend on. */
+export interface ReferenceOptions {
+  quick: boolean;
+  dataDir: string | null;
+  /** The thread count of the suite's default variant (wasm: its pool size; null when the backend does not say). */
+  threads: number | null;
+  /** Scratch directory for the references' inputs (deleted after the suite). */
+  workDir: string;
+}
+
+/** A JSON line of a reference script (the fields used here; the whole record is kept in the result file). */
 export type ReferenceRecord = Record<string, unknown> & { bench?: string };
 
 export interface Suite {
@@ -83,6 +108,11 @@ export interface Suite {
    */
   parts?(options: { quick: boolean }, variant: Variant): string[];
   run(options: SuiteOptions, variant: Variant): Promise<VariantOutput>;
-  /** The reference runs to compare against (full runs only). */
-  reference?(options: { quick: boolean }): ReferenceRun[];
+  /**
+   * The reference runs to compare against (full runs; --quick only with --with-reference). An empty list: none for
+   * these options (e.g. the reference's data is absent; the suite's own notes say so).
+   */
+  reference?(options: ReferenceOptions): ReferenceRun[] | Promise<ReferenceRun[]>;
+  /** The script reference() runs (default TIGER_REFERENCE, tiger_ref.py). */
+  referenceScript?: ReferenceScript;
 }

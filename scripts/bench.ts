@@ -12,6 +12,7 @@ export const benchCommand: CommandModule = {
     .option('with-reference', { type: 'boolean', describe: 'run the PyTorch reference in the same run (default: when /usr/bin/python3 imports torch; off with --quick)' })
     .option('python', { type: 'string', describe: 'python with torch for the reference (default /usr/bin/python3)' })
     .option('reference-script', { type: 'string', describe: 'tiger_ref.py (default SEMID_TORCH_REF or ../shared/reference/tiger_ref.py)' })
+    .option('reference-dir', { type: 'string', describe: 'folder of the other reference scripts, e.g. sasrec_ref.py (default SEMID_TORCH_REF_DIR or tiger_ref.py\'s folder)' })
     .option('data-dir', { type: 'string', describe: 'public data folder with beauty/ (default SEMID_DATA_DIR or ../shared/data)' })
     .option('threads', { type: 'boolean', default: true, describe: 'also run train/decode on the threaded SIMD wasm build, 2 threads (--no-threads: skip)' })
     .option('webgpu', { type: 'boolean', default: true, describe: 'also run train/decode on webgpu when an adapter is present (--no-webgpu: skip)' })
@@ -21,7 +22,7 @@ export const benchCommand: CommandModule = {
     const results = await runBench({
       suites: a.suites as string[] | undefined, quick: a.quick as boolean, out: a.out as string | undefined,
       withReference: a.withReference as boolean | undefined, python: a.python as string | undefined,
-      referenceScript: a.referenceScript as string | undefined, dataDir: a.dataDir as string | undefined,
+      referenceScript: a.referenceScript as string | undefined, referenceDir: a.referenceDir as string | undefined, dataDir: a.dataDir as string | undefined,
       threads: a.threads as boolean, webgpu: a.webgpu as boolean, timeoutSeconds: a.timeout as number | undefined,
     });
     const failed = results.flatMap((r) => r.variants.filter((v) => v.error).map((v) => `${r.suite}/${v.id}`));
