@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ImportOptions } from '../../pipelines/data/index.js';
 import {
-  compileTextTemplate, importDataset, int32Vector, kCore, makeTable, parseCsv, parseJsonOrPython, readDataset,
+  compileTextTemplate, importDataset, int32Vector, makeTable, parseCsv, parseJsonOrPython, readDataset,
   utf8ListVector, utf8Vector, writeParquetTable, float64Vector,
 } from '../../pipelines/data/index.js';
 
@@ -170,14 +170,13 @@ describe('importers', () => {
     expect((await run({ format: 's3rec', sequences, items, allItems: true })).manifest.items).toBe(3);
   });
 
-  test('kCore on a small exact case', () => {
-    const h = new Map([
-      ['a', { items: ['x', 'y', 'z'], times: null }], ['b', { items: ['x', 'y'], times: null }], ['c', { items: ['z'], times: null }],
-    ]);
+  test('k-core on a small exact case', async () => {
+    const sequences = await file('kcore.txt', 'a x y z\nb x y\nc z\n');
     // c is too short; then z has one interaction left, so it goes from a too.
-    expect(kCore(h, 2)).toEqual({ users: 1, items: 1, interactions: 2 });
-    expect([...h.keys()]).toEqual(['a', 'b']);
-    expect(h.get('a')!.items).toEqual(['x', 'y']);
+    const { ds, manifest } = await run({ format: 's3rec', sequences, minInteractions: 2 });
+    expect(manifest.source).toMatchObject({ kCore: { before: { users: 3, interactions: 6 }, removed: { users: 1, items: 1, interactions: 2 } } });
+    expect(ds.sequences.userKeys).toEqual(['a', 'b']);
+    expect(seqOf(ds, 0)).toEqual(['x', 'y']);
   });
 });
 

@@ -1,0 +1,99 @@
+// The embedded analytical engine of an import: one DuckDB instance (in memory, spilling to a private
+// temp directory past `memoryLimit`), so grouping, k-core filtering, dense ids, time ordering and the
+// Parquet writes run out of core: memory is bounded by the engine, not by the input file.
+// DuckDB (`@duckdb/node-api`, a prebuilt binary from npm) reads CSV/Parquet natively in C++, sorts and
+// groups larger-than-memory tables, and writes zstd Parquet; no JS string ever holds a whole file.
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+
+export interface EngineConfig {
+  /** DuckDB's memory limit before it spills to disk, e.g. "512MB" (SEMID_ENGINE_MEMORY). */
+  memoryLimit: string;
+  /** Worker threads (SEMID_ENGINE_THREADS; default: the cores this process may use). */
+  threads: number;
+  /** Where the spill directory is made (default: the OS temp directory; SEMID_ENGINE_TMP). */
+  tempRoot: string;
+}
+
+export const DEFAULT_ENGINE: EngineConfig = {
+  memoryLimit: '512MB',
+  threads: availableParallelism(),
+  tempRoot: tmpdir(),
+};
+
+/** The engine settings: defaults, then SEMID_ENGINE_* from the environment, validated. */
+export function resolveEngine(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const config: EngineConfig = {
+    memoryLimit: env.SEMID_ENGINE_MEMORY ?? DEFAULT_ENGINE.memoryLimit,
+    threads: env.SEMID_ENGINE_THREADS !== undefined ? Number(env.SEMID_ENGINE_THREADS) : DEFAULT_ENGINE.threads,
+    tempRoot: env.SEMID_ENGINE_TMP ?? DEFAULT_ENGINE.tempRoot,
+  };
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(config.memoryLimit)) {
+    throw new Error(`SEMID_ENGINE_MEMORY must be a size such as 512MB or 2GB, got "${config.memoryLimit}"`);
+  }
+  if (!Number.isInteger(config.threads) || config.threads < 1) {
+    throw new Error(`SEMID_ENGINE_THREADS must be an integer >= 1, got ${env.SEMID_ENGINE_THREADS}`);
+  }
+  return config;
+}
+
+/** A SQL string literal (file paths, keys). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export class ImportEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    private readonly spillDir: string,
+  ) {}
+
+  static async open(config: EngineConfig = resolveEngine()): Promise<ImportEngine> {
+    const spillDir = await mkdtemp(join(config.tempRoot, 'semid-engine-'));
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: config.memoryLimit,
+      threads: String(config.threads),
+      temp_directory: spillDir,
+      preserve_insertion_order: 'true', // rowid = file order: ties in time keep file order
+    });
+    return new ImportEngine(instance, await instance.connect(), spillDir);
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** Rows of a query as arrays of JS values (BIGINT as bigint). */
+  async rows(sql: string): Promise<unknown[][]> {
+    return (await this.connection.runAndReadAll(sql)).getRows() as unknown[][];
+  }
+
+  /** The single value of a one-row, one-column query, as a number. */
+  async count(sql: string): Promise<number> {
+    return Number((await this.rows(sql))[0][0]);
+  }
+
+  appender(table: string): Promise<DuckDBAppender> {
+    return this.connection.createAppender(table);
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+    await rm(this.spillDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `work` with an open engine and always closes it (spill directory removed). */
+export async function withEngine<T>(work: (engine: ImportEngine) => Promise<T>, config?: EngineConfig): Promise<T> {
+  const engine = await ImportEngine.open(config);
+  try {
+    return await work(engine);
+  } finally {
+    await engine.close();
+  }
+}
