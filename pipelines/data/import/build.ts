@@ -1,6 +1,7 @@
 // What every importer shares: item records with their categories, and the final step from the
 // interactions table (store.ts) to the canonical data set, run in the engine: k-core filtering, dense
 // ids in natural key order, time order (ties in file order), sequences.parquet written by DuckDB.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDirAtomic, writeJsonAtomic } from '../../../tokenizer/index.js';
 import { ITEMS_FILE, makeManifest, MANIFEST_FILE, SEQUENCES_FILE, writeItemsFile } from '../dataset.js';
@@ -92,15 +93,31 @@ async function denseIds(engine: ImportEngine, name: string, keysSql: string): Pr
   return engine.count(`SELECT count(*) FROM ${name}`);
 }
 
-/** Writes user-id-ordered histories (dense item ids in time order, ties in file order) as Parquet. */
-async function writeSequences(engine: ImportEngine, path: string, timed: boolean): Promise<void> {
+/**
+ * Writes user-id-ordered histories (dense item ids in time order, ties in file order) as Parquet. Users
+ * are aggregated in batches of about `batchInteractions` (engine.ts) interactions into part files (list states of
+ * every user at once would not fit the memory limit), which are then streamed into one file in order.
+ */
+async function writeSequences(engine: ImportEngine, path: string, timed: boolean, users: number, interactions: number): Promise<void> {
+  await engine.run(`CREATE OR REPLACE TABLE dense AS SELECT us.id AS uid, it.id AS iid, x.t, x.seq FROM ${X} x
+    JOIN user_ids us ON x.u = us.key JOIN item_ids it ON x.i = it.key ORDER BY uid`);
   const times = timed ? ', list(t ORDER BY t, seq) AS timestamps' : '';
-  await engine.run(`COPY (
-    SELECT uid AS user_id, ukey AS user_key, list(iid ORDER BY t, seq) AS items${times}
-    FROM (SELECT us.id AS uid, us.key AS ukey, it.id AS iid, x.t, x.seq FROM ${X} x
-          JOIN user_ids us ON x.u = us.key JOIN item_ids it ON x.i = it.key)
-    GROUP BY uid, ukey ORDER BY uid
-  ) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  const usersPerBatch = Math.max(1, Math.floor((users * engine.config.batchInteractions) / interactions));
+  const parts: string[] = [];
+  for (let first = 0; first < users; first += usersPerBatch) {
+    const part = `${path}.part${parts.length}`;
+    await engine.run(`COPY (
+      SELECT d.uid AS user_id, us.key AS user_key, d.items${timed ? ', d.timestamps' : ''}
+      FROM (SELECT uid, list(iid ORDER BY t, seq) AS items${times} FROM dense
+            WHERE uid >= ${first} AND uid < ${first + usersPerBatch} GROUP BY uid) d
+      JOIN user_ids us ON us.id = d.uid ORDER BY d.uid
+    ) TO ${sqlString(part)} (FORMAT parquet, COMPRESSION zstd)`);
+    parts.push(part);
+  }
+  await engine.run('DROP TABLE dense');
+  await engine.run(`COPY (SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}]))
+    TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  await Promise.all(parts.map((part) => rm(part)));
 }
 
 /** Item texts from the template, in id order. */
@@ -135,7 +152,7 @@ export async function buildDataset(engine: ImportEngine, read: ReadResult, optio
   const manifest = makeManifest({ users, items, interactions, timestamps: read.timed }, { source, skipped: { ...issues.skipped } });
   const catalog = await catalogItems(engine, read.itemRecords, options.textTemplate);
   await writeDirAtomic(out, async (tmp) => {
-    await writeSequences(engine, join(tmp, SEQUENCES_FILE), read.timed);
+    await writeSequences(engine, join(tmp, SEQUENCES_FILE), read.timed, users, interactions);
     await writeItemsFile(join(tmp, ITEMS_FILE), catalog);
     await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
   });

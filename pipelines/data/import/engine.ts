@@ -16,12 +16,15 @@ export interface EngineConfig {
   threads: number;
   /** Where the spill directory is made (default: the OS temp directory; SEMID_ENGINE_TMP). */
   tempRoot: string;
+  /** Interactions per batch of users when aggregating histories (SEMID_ENGINE_BATCH; bounds list states). */
+  batchInteractions: number;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
   memoryLimit: '512MB',
   threads: availableParallelism(),
   tempRoot: tmpdir(),
+  batchInteractions: 2_000_000,
 };
 
 /** The engine settings: defaults, then SEMID_ENGINE_* from the environment, validated. */
@@ -30,12 +33,16 @@ export function resolveEngine(env: NodeJS.ProcessEnv = process.env): EngineConfi
     memoryLimit: env.SEMID_ENGINE_MEMORY ?? DEFAULT_ENGINE.memoryLimit,
     threads: env.SEMID_ENGINE_THREADS !== undefined ? Number(env.SEMID_ENGINE_THREADS) : DEFAULT_ENGINE.threads,
     tempRoot: env.SEMID_ENGINE_TMP ?? DEFAULT_ENGINE.tempRoot,
+    batchInteractions: env.SEMID_ENGINE_BATCH !== undefined ? Number(env.SEMID_ENGINE_BATCH) : DEFAULT_ENGINE.batchInteractions,
   };
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(config.memoryLimit)) {
     throw new Error(`SEMID_ENGINE_MEMORY must be a size such as 512MB or 2GB, got "${config.memoryLimit}"`);
   }
   if (!Number.isInteger(config.threads) || config.threads < 1) {
     throw new Error(`SEMID_ENGINE_THREADS must be an integer >= 1, got ${env.SEMID_ENGINE_THREADS}`);
+  }
+  if (!Number.isInteger(config.batchInteractions) || config.batchInteractions < 1) {
+    throw new Error(`SEMID_ENGINE_BATCH must be an integer >= 1, got ${env.SEMID_ENGINE_BATCH}`);
   }
   return config;
 }
@@ -50,6 +57,7 @@ export class ImportEngine {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly spillDir: string,
+    readonly config: EngineConfig,
   ) {}
 
   static async open(config: EngineConfig = resolveEngine()): Promise<ImportEngine> {
@@ -60,7 +68,7 @@ export class ImportEngine {
       temp_directory: spillDir,
       preserve_insertion_order: 'true', // rowid = file order: ties in time keep file order
     });
-    return new ImportEngine(instance, await instance.connect(), spillDir);
+    return new ImportEngine(instance, await instance.connect(), spillDir, config);
   }
 
   async run(sql: string): Promise<void> {
