@@ -11,7 +11,7 @@ import { ML25M_SHAPE, writeInteractionsFile, type InteractionsFileConfig } from 
 import { peakRssMiB } from './measure.js';
 import type { Figure, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
 
-const QUICK_SHAPE: InteractionsFileConfig = { rows: 200_000, users: 1_300, items: 5_000, seed: 25 };
+const QUICK_SHAPE: InteractionsFileConfig = { rows: 20_000, users: 400, items: 2_000, seed: 25 };
 
 function shape(quick: boolean): InteractionsFileConfig {
   if (quick) return QUICK_SHAPE;
@@ -50,7 +50,7 @@ async function importFile(options: SuiteOptions, format: ImportFormat): Promise<
 
 /** The prefix trie and the item code table for 10M random 4-level IDs (256 codes a level). */
 async function catalog(options: SuiteOptions): Promise<Figure[]> {
-  const items = options.quick ? 100_000 : 10_000_000;
+  const items = options.quick ? 20_000 : 10_000_000;
   const b = benchmarkTrie({ items, levels: [256, 256, 256, 256], seed: 7 });
   const tableBytes = items * b.levels.length * Int32Array.BYTES_PER_ELEMENT; // codes.parquet in memory: one int32 per level
   const what = `${items.toLocaleString('en')} items, 4 x 256 codes`;

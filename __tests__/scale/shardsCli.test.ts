@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readFloat64Column, readInt32Column, readParquetTable, readUtf8Column } from '../../pipelines/data/index.js';
+import { readParquetTable } from '../../pipelines/data/index.js';
 import { shardPath } from '../../pipelines/recommend.js';
 
 const run = promisify(execFile);
@@ -14,13 +14,9 @@ const SEMID = join(process.cwd(), 'scripts', 'semid.js');
 const semid = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, [SEMID, ...args], { env: { ...process.env, SEMID_QUIET: '1', ...env }, maxBuffer: 1 << 24 });
 
+/** Every row of a Parquet file with all its columns, as JSON lines. */
 async function rows(path: string): Promise<string[]> {
-  const t = await readParquetTable(path);
-  const users = readUtf8Column(t, 'user_key', path);
-  const ranks = readInt32Column(t, 'rank', path);
-  const items = readUtf8Column(t, 'item_key', path);
-  const scores = readFloat64Column(t, 'score', path);
-  return users.map((u, i) => `${u}|${ranks[i]}|${items[i]}|${scores[i]}`);
+  return (await readParquetTable(path)).toArray().map((row) => JSON.stringify(row));
 }
 
 describe('recommend shards as parallel processes', () => {

@@ -1,5 +1,5 @@
-// The embedded analytical engine of an import: one DuckDB instance (in memory, spilling to a private
-// temp directory past `memoryLimit`), so grouping, k-core filtering, dense ids, time ordering and the
+// The embedded analytical engine of an import: one DuckDB instance (a database file in a private temp
+// directory, spilling there past `memoryLimit`; removed afterwards), so grouping, k-core filtering, dense ids, time ordering and the
 // Parquet writes run out of core: memory is bounded by the engine, not by the input file.
 // DuckDB (`@duckdb/node-api`, a prebuilt binary from npm) reads CSV/Parquet natively in C++, sorts and
 // groups larger-than-memory tables, and writes zstd Parquet; no JS string ever holds a whole file.
@@ -62,7 +62,8 @@ export class ImportEngine {
 
   static async open(config: EngineConfig = resolveEngine()): Promise<ImportEngine> {
     const spillDir = await mkdtemp(join(config.tempRoot, 'semid-engine-'));
-    const instance = await DuckDBInstance.create(':memory:', {
+    // A database file in the spill directory, not ':memory:': table blocks can then be evicted to disk.
+    const instance = await DuckDBInstance.create(join(spillDir, 'import.duckdb'), {
       memory_limit: config.memoryLimit,
       threads: String(config.threads),
       temp_directory: spillDir,
