@@ -76,7 +76,8 @@ export const scaleSuite: Suite = {
   usesBackend: false,
   threadsVariant: false,
   webgpuVariant: false,
-  parts: () => Object.keys(PARTS),
+  // Full runs: one process per part (its own peak RSS). --quick: one process for all, to stay fast.
+  parts: ({ quick }) => (quick ? [] : Object.keys(PARTS)),
   async run(options: SuiteOptions, _variant: Variant): Promise<VariantOutput> {
     const parts = options.part ? [options.part] : Object.keys(PARTS);
     const figures: Figure[] = [];
