@@ -1,11 +1,12 @@
 // The streaming paths of the importers with tiny chunks, so that every chunk-boundary case happens: a line
 // split across reads, a CRLF or a "" escape cut in two, a quoted field spanning chunks, a user whose rows are
 // spread over many chunks. The JS readers (jsReader) and DuckDB's must give the same data set.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ImportOptions } from '../../pipelines/data/index.js';
+import { host, lockPath, readMark } from '../../tokenizer/io/index.js';
 import {
   CsvParser, importDataset, makeTable, parseCsv, readDataset, readLines, utf8Vector, writeParquetTable,
 } from '../../pipelines/data/index.js';
@@ -110,5 +111,24 @@ describe('chunk boundaries', () => {
     const skipped = await content({ format: 'parquet', interactions, skipInvalid: true });
     expect(skipped.manifest).toMatchObject({ interactions: 3, skipped: { 'bad value': 2 } });
     expect(skipped.times).toEqual([[1, 2], [5]]);
+  });
+});
+
+describe('the engine writes through the data set writer (README "What semid guarantees")', () => {
+  test('marked as a data set, refused while another run holds the lock, a user\'s directory untouched', async () => {
+    const interactions = await file('w.csv', 'user,item,time\na,x,1\na,y,2\nb,x,3\n');
+    const out = join(dir, 'written');
+    await importDataset({ quiet: true, format: 'csv', interactions, out });
+    expect(await readMark(out)).toMatchObject({ kind: 'dataset' });
+    // Another live process (this test's parent) holds the lock: the import is refused and names it.
+    const other = { pid: process.ppid, host: host(), startedAt: new Date().toISOString(), command: 'semid data import (another run)' };
+    await writeFile(lockPath(out), JSON.stringify(other));
+    await expect(importDataset({ quiet: true, format: 'csv', interactions, out })).rejects.toThrow(`${out} is in use by another semid run`);
+    await rm(lockPath(out));
+    const users = join(dir, 'users-dir');
+    await mkdir(users);
+    await writeFile(join(users, 'notes.txt'), 'mine');
+    await expect(importDataset({ quiet: true, format: 'csv', interactions, out: users })).rejects.toThrow(`--out ${users} is not empty and was not written by semid`);
+    expect(await readdir(users)).toEqual(['notes.txt']);
   });
 });

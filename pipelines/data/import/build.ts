@@ -3,8 +3,7 @@
 // ids in natural key order, time order (ties in file order), sequences.parquet written by DuckDB.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirAtomic, writeJsonAtomic } from '../../../tokenizer/index.js';
-import { ITEMS_FILE, makeManifest, MANIFEST_FILE, SEQUENCES_FILE, writeItemsFile } from '../dataset.js';
+import { ITEMS_FILE, makeManifest, SEQUENCES_FILE, writeDatasetFiles, writeItemsFile } from '../dataset.js';
 import { compileTextTemplate, DEFAULT_TEXT_TEMPLATE } from '../text.js';
 import type { Items, Manifest } from '../types.js';
 import type { ImportEngine } from './engine.js';
@@ -133,7 +132,7 @@ async function catalogItems(engine: ImportEngine, records: Map<string, ItemRecor
   return items;
 }
 
-/** The canonical data set from the interactions table, written to `out` atomically. */
+/** The canonical data set from the interactions table, written to `out` through writeDatasetFiles (locked, checked, marked, atomic). */
 export async function buildDataset(engine: ImportEngine, read: ReadResult, options: BuildOptions, issues: InputIssues, out: string): Promise<Manifest> {
   const k = options.minInteractions ?? 0;
   if (!Number.isInteger(k) || k < 0) throw new Error(`--min-interactions must be an integer >= 0, got ${k}`);
@@ -151,10 +150,8 @@ export async function buildDataset(engine: ImportEngine, read: ReadResult, optio
   if (options.allItems) source.allItems = true;
   const manifest = makeManifest({ users, items, interactions, timestamps: read.timed }, { source, skipped: { ...issues.skipped } });
   const catalog = await catalogItems(engine, read.itemRecords, options.textTemplate);
-  await writeDirAtomic(out, async (tmp) => {
+  return writeDatasetFiles(out, manifest, async (tmp) => {
     await writeSequences(engine, join(tmp, SEQUENCES_FILE), read.timed, users, interactions);
     await writeItemsFile(join(tmp, ITEMS_FILE), catalog);
-    await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
   });
-  return manifest;
 }
