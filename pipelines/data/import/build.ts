@@ -9,7 +9,7 @@ import type { Items, Manifest } from '../types.js';
 import type { ImportEngine } from './engine.js';
 import { sqlString } from './engine.js';
 import type { InputIssues } from './issues.js';
-import { INTERACTIONS_TABLE as X } from './store.js';
+import { dropInteractions, INTERACTIONS_TABLE as X } from './store.js';
 
 /** An item's fields as read from the items file, and its category path (most general first). */
 export interface ItemRecord {
@@ -56,8 +56,11 @@ export async function loadCatalog(engine: ImportEngine, records: Map<string, Ite
 
 interface Counts { users: number; items: number; interactions: number }
 
+/** The integer interactions table: (u, i) ids of user_keys/item_keys, t, seq; 24 bytes a row, no strings. */
+const PAIRS = 'pairs';
+
 async function counts(engine: ImportEngine): Promise<Counts> {
-  const [row] = await engine.rows(`SELECT count(DISTINCT u), count(DISTINCT i), count(*) FROM ${X}`);
+  const [row] = await engine.rows(`SELECT count(DISTINCT u), count(DISTINCT i), count(*) FROM ${PAIRS}`);
   return { users: Number(row[0]), items: Number(row[1]), interactions: Number(row[2]) };
 }
 
@@ -66,9 +69,9 @@ export async function kCore(engine: ImportEngine, k: number): Promise<{ before: 
   const before = await counts(engine);
   let size = before.interactions;
   for (;;) {
-    await engine.run(`DELETE FROM ${X} WHERE i IN (SELECT i FROM ${X} GROUP BY i HAVING count(*) < ${k})`);
-    await engine.run(`DELETE FROM ${X} WHERE u IN (SELECT u FROM ${X} GROUP BY u HAVING count(*) < ${k})`);
-    const left = await engine.count(`SELECT count(*) FROM ${X}`);
+    await engine.run(`DELETE FROM ${PAIRS} WHERE i IN (SELECT i FROM ${PAIRS} GROUP BY i HAVING count(*) < ${k})`);
+    await engine.run(`DELETE FROM ${PAIRS} WHERE u IN (SELECT u FROM ${PAIRS} GROUP BY u HAVING count(*) < ${k})`);
+    const left = await engine.count(`SELECT count(*) FROM ${PAIRS}`);
     if (left === size) break;
     size = left;
   }
@@ -93,29 +96,64 @@ async function denseIds(engine: ImportEngine, name: string, keysSql: string): Pr
 }
 
 /**
+ * The string-keyed interactions table as integer pairs: users and items get ids in natural key order (user_keys,
+ * item_keys), so that k-core filtering and the per-user aggregation below group 4-byte integers, not strings.
+ */
+async function toPairs(engine: ImportEngine): Promise<void> {
+  await denseIds(engine, 'user_keys', `SELECT DISTINCT u AS key FROM ${X}`);
+  await denseIds(engine, 'item_keys', `SELECT DISTINCT i AS key FROM ${X}`);
+  await engine.run(`CREATE OR REPLACE TABLE ${PAIRS} AS SELECT us.id AS u, it.id AS i, x.t, x.seq FROM ${X} x
+    JOIN user_keys us ON x.u = us.key JOIN item_keys it ON x.i = it.key`);
+  await dropInteractions(engine);
+}
+
+/**
+ * Final dense ids, user_ids/item_ids(key, id): the keys left after k-core (items: and the catalog's with
+ * --all-items) in natural order. When keys were dropped or added, `pairs` is renumbered to them.
+ */
+async function finalIds(engine: ImportEngine, withCatalog: string): Promise<{ users: number; items: number }> {
+  const users = await denseIds(engine, 'user_ids', `SELECT key FROM user_keys WHERE id IN (SELECT DISTINCT u FROM ${PAIRS})`);
+  const items = await denseIds(engine, 'item_ids', `SELECT key FROM item_keys WHERE id IN (SELECT DISTINCT i FROM ${PAIRS})${withCatalog}`);
+  const same = await engine.count(`SELECT ((SELECT count(*) FROM user_keys) = ${users} AND (SELECT count(*) FROM item_keys) = ${items})::INTEGER`);
+  if (!same) {
+    await engine.run(`CREATE OR REPLACE TABLE ${PAIRS} AS SELECT un.id AS u, itn.id AS i, p.t, p.seq FROM ${PAIRS} p
+      JOIN user_keys uo ON p.u = uo.id JOIN user_ids un ON uo.key = un.key
+      JOIN item_keys io ON p.i = io.id JOIN item_ids itn ON io.key = itn.key`);
+  }
+  await engine.run('DROP TABLE user_keys');
+  await engine.run('DROP TABLE item_keys');
+  return { users, items };
+}
+
+/**
+ * Row groups of 2,048 users: the writer holds a row group in memory, and the default (122,880 rows) of
+ * MovieLens-length histories is 19M list values (the 25M-row import ran out of 512MB writing it).
+ */
+const SEQUENCES_PARQUET = 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048';
+
+/**
  * Writes user-id-ordered histories (dense item ids in time order, ties in file order) as Parquet. Users
- * are aggregated in batches of about `batchInteractions` (engine.ts) interactions into part files (list states of
- * every user at once would not fit the memory limit), which are then streamed into one file in order.
+ * are aggregated in batches of about `batchInteractions` (engine.ts) interactions into part files (ordered list
+ * states of every user at once would not fit the memory limit), which are then streamed into one file in order.
  */
 async function writeSequences(engine: ImportEngine, path: string, timed: boolean, users: number, interactions: number): Promise<void> {
-  await engine.run(`CREATE OR REPLACE TABLE dense AS SELECT us.id AS uid, it.id AS iid, x.t, x.seq FROM ${X} x
-    JOIN user_ids us ON x.u = us.key JOIN item_ids it ON x.i = it.key ORDER BY uid`);
-  const times = timed ? ', list(t ORDER BY t, seq) AS timestamps' : '';
+  // An unordered list of (t, seq, i) structs sorted per user: ORDER BY inside the aggregate keeps a sort buffer
+  // per group, which ran a 2M-interaction batch of 12k users past 512MB; list_sort of a plain list does not.
+  const times = timed ? ', list_transform(events, e -> e.t) AS timestamps' : '';
   const usersPerBatch = Math.max(1, Math.floor((users * engine.config.batchInteractions) / interactions));
   const parts: string[] = [];
   for (let first = 0; first < users; first += usersPerBatch) {
     const part = `${path}.part${parts.length}`;
     await engine.run(`COPY (
-      SELECT d.uid AS user_id, us.key AS user_key, d.items${timed ? ', d.timestamps' : ''}
-      FROM (SELECT uid, list(iid ORDER BY t, seq) AS items${times} FROM dense
-            WHERE uid >= ${first} AND uid < ${first + usersPerBatch} GROUP BY uid) d
-      JOIN user_ids us ON us.id = d.uid ORDER BY d.uid
-    ) TO ${sqlString(part)} (FORMAT parquet, COMPRESSION zstd)`);
+      SELECT d.u AS user_id, us.key AS user_key, list_transform(events, e -> e.i) AS items${times}
+      FROM (SELECT u, list_sort(list({'t': t, 'seq': seq, 'i': i})) AS events FROM ${PAIRS}
+            WHERE u >= ${first} AND u < ${first + usersPerBatch} GROUP BY u) d
+      JOIN user_ids us ON us.id = d.u ORDER BY d.u
+    ) TO ${sqlString(part)} (${SEQUENCES_PARQUET})`);
     parts.push(part);
   }
-  await engine.run('DROP TABLE dense');
   await engine.run(`COPY (SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}]))
-    TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    TO ${sqlString(path)} (${SEQUENCES_PARQUET})`);
   await Promise.all(parts.map((part) => rm(part)));
 }
 
@@ -136,15 +174,15 @@ async function catalogItems(engine: ImportEngine, records: Map<string, ItemRecor
 export async function buildDataset(engine: ImportEngine, read: ReadResult, options: BuildOptions, issues: InputIssues, out: string): Promise<Manifest> {
   const k = options.minInteractions ?? 0;
   if (!Number.isInteger(k) || k < 0) throw new Error(`--min-interactions must be an integer >= 0, got ${k}`);
+  await toPairs(engine);
   const core = k > 1 ? await kCore(engine, k) : null;
-  const interactions = await engine.count(`SELECT count(*) FROM ${X}`);
+  const interactions = await engine.count(`SELECT count(*) FROM ${PAIRS}`);
   if (interactions === 0) {
     throw new Error(`no users left${k > 1 ? ` after ${k}-core filtering (--min-interactions ${k})` : ''}: nothing to import`);
   }
   const withCatalog = options.allItems && read.itemRecords ? ' UNION SELECT key FROM catalog' : '';
   if (withCatalog) await loadCatalog(engine, read.itemRecords!);
-  const items = await denseIds(engine, 'item_ids', `SELECT DISTINCT i AS key FROM ${X}${withCatalog}`);
-  const users = await denseIds(engine, 'user_ids', `SELECT DISTINCT u AS key FROM ${X}`);
+  const { users, items } = await finalIds(engine, withCatalog);
   const source: Record<string, unknown> = { ...read.source, textTemplate: options.textTemplate ?? DEFAULT_TEXT_TEMPLATE };
   if (core) source.kCore = { minInteractions: k, before: { users: core.before.users, interactions: core.before.interactions }, removed: core.removed };
   if (options.allItems) source.allItems = true;

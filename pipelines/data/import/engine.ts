@@ -18,6 +18,8 @@ export interface EngineConfig {
   tempRoot: string;
   /** Interactions per batch of users when aggregating histories (SEMID_ENGINE_BATCH; bounds list states). */
   batchInteractions: number;
+  /** Print each statement's time and the process's RSS to stderr (SEMID_ENGINE_LOG=1): where an import spends. */
+  log: boolean;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
@@ -25,6 +27,7 @@ export const DEFAULT_ENGINE: EngineConfig = {
   threads: availableParallelism(),
   tempRoot: tmpdir(),
   batchInteractions: 2_000_000,
+  log: false,
 };
 
 /** The engine settings: defaults, then SEMID_ENGINE_* from the environment, validated. */
@@ -34,6 +37,7 @@ export function resolveEngine(env: NodeJS.ProcessEnv = process.env): EngineConfi
     threads: env.SEMID_ENGINE_THREADS !== undefined ? Number(env.SEMID_ENGINE_THREADS) : DEFAULT_ENGINE.threads,
     tempRoot: env.SEMID_ENGINE_TMP ?? DEFAULT_ENGINE.tempRoot,
     batchInteractions: env.SEMID_ENGINE_BATCH !== undefined ? Number(env.SEMID_ENGINE_BATCH) : DEFAULT_ENGINE.batchInteractions,
+    log: env.SEMID_ENGINE_LOG === '1',
   };
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(config.memoryLimit)) {
     throw new Error(`SEMID_ENGINE_MEMORY must be a size such as 512MB or 2GB, got "${config.memoryLimit}"`);
@@ -73,12 +77,21 @@ export class ImportEngine {
   }
 
   async run(sql: string): Promise<void> {
-    await this.connection.run(sql);
+    await this.timed(sql, () => this.connection.run(sql));
   }
 
   /** Rows of a query as arrays of JS values (BIGINT as bigint). */
   async rows(sql: string): Promise<unknown[][]> {
-    return (await this.connection.runAndReadAll(sql)).getRows() as unknown[][];
+    return this.timed(sql, async () => (await this.connection.runAndReadAll(sql)).getRows() as unknown[][]);
+  }
+
+  private async timed<T>(sql: string, work: () => Promise<T>): Promise<T> {
+    if (!this.config.log) return work();
+    const t0 = performance.now();
+    const result = await work();
+    const rss = process.memoryUsage.rss() / 2 ** 20;
+    process.stderr.write(`engine ${((performance.now() - t0) / 1000).toFixed(2)} s, rss ${rss.toFixed(0)} MiB: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+    return result;
   }
 
   /** The single value of a one-row, one-column query, as a number. */

@@ -1,5 +1,4 @@
 // `semid data import`: read a public format into the canonical data set (README "Data formats").
-import { checkDatasetOutput } from '../dataset.js';
 import type { Manifest } from '../types.js';
 import { compileTextTemplate } from '../text.js';
 import { AMAZON_DEFAULT_MIN_INTERACTIONS, readAmazon } from './amazon.js';
@@ -56,7 +55,6 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
   if (!read) throw new Error(`--format must be one of ${IMPORT_FORMATS.join(', ')}; got "${options.format}"`);
   if (!options.out) throw new Error('--out DIR is required');
   compileTextTemplate(options.textTemplate); // validate the template before reading anything
-  await checkDatasetOutput(options.out, options); // refuse before the engine works (checked again, locked, when written)
   const minInteractions = options.minInteractions ?? (options.format === 'amazon' ? AMAZON_DEFAULT_MIN_INTERACTIONS : 0);
   const latin1 = new Set<string>();
   return withEngine(async (engine) => {

@@ -37,20 +37,6 @@ export interface NativeCsv {
   quoted: boolean;
 }
 
-/** Reads the file into table `csv_rows` (all VARCHAR, file order); false when DuckDB refuses it. */
-async function loadCsv(engine: ImportEngine, csv: NativeCsv): Promise<boolean> {
-  const columns = csv.columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
-  const quote = csv.quoted ? `quote='"', escape='"'` : `quote='', escape=''`;
-  try {
-    await engine.run(`CREATE OR REPLACE TABLE csv_rows AS SELECT * FROM read_csv(${sqlString(csv.path)},
-      header=${csv.header}, auto_detect=false, columns={${columns}}, delim=${sqlString(csv.delimiter)}, ${quote},
-      strict_mode=true, null_padding=false, compression='${csv.gzip ? 'gzip' : 'none'}')`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface NativeRowSpec {
   user: string;
   item: string;
@@ -64,30 +50,44 @@ export interface NativeRowSpec {
 }
 
 /**
- * CSV rows into the store when every row is clean; returns the number of rows below --min-rating, or
- * null when the JS reader must read the file instead.
+ * Reads the file into table `csv_typed(u, i, t, r, bad)` in one pass (file order: its rowid is the row's place);
+ * false when DuckDB refuses the file. Only the named columns are kept, typed as they are read: the raw text of the
+ * other columns never lands in a table.
  */
-export async function nativeCsvRows(engine: ImportEngine, store: InteractionStore, csv: NativeCsv, spec: NativeRowSpec): Promise<number | null> {
-  if (!(await loadCsv(engine, csv))) return null;
+async function loadCsv(engine: ImportEngine, csv: NativeCsv, spec: NativeRowSpec): Promise<boolean> {
+  const columns = csv.columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
+  const quote = csv.quoted ? `quote='"', escape='"'` : `quote='', escape=''`;
   const cell = (c: string) => (spec.trim ? `trim(${sqlName(c)})` : sqlName(c));
   const time = spec.time ? seconds(decimal(cell(spec.time), null)) : '0';
   const rating = spec.rating ? decimal(sqlName(spec.rating), '0') : '0';
   // Untrimmed cells (MovieLens) must hold no whitespace: the JS reader splits some layouts on any of it.
   const spaced = spec.trim ? 'false' : `regexp_matches(coalesce(${sqlName(spec.user)}, '') || coalesce(${sqlName(spec.item)}, ''), '\\s')`;
-  await engine.run(`CREATE OR REPLACE TABLE csv_typed AS SELECT ${cell(spec.user)} AS u, ${cell(spec.item)} AS i,
-    ${time} AS t, ${rating} AS r, ${spaced} AS spaced, rowid AS seq FROM csv_rows`);
-  await engine.run('DROP TABLE csv_rows');
   const unknown = spec.catalog ? 'OR i NOT IN (SELECT key FROM catalog)' : '';
-  const bad = await engine.count(`SELECT count(*) FROM csv_typed WHERE u IS NULL OR u = '' OR i IS NULL OR i = '' OR spaced
-    OR t IS NULL OR NOT isfinite(t) OR r IS NULL OR NOT isfinite(r) ${unknown}`);
+  try {
+    await engine.run(`CREATE OR REPLACE TABLE csv_typed AS SELECT u, i, t, r, (u IS NULL OR u = '' OR i IS NULL OR i = '' OR spaced
+        OR t IS NULL OR NOT isfinite(t) OR r IS NULL OR NOT isfinite(r) ${unknown}) AS bad
+      FROM (SELECT ${cell(spec.user)} AS u, ${cell(spec.item)} AS i, ${time} AS t, ${rating} AS r, ${spaced} AS spaced
+        FROM read_csv(${sqlString(csv.path)}, header=${csv.header}, auto_detect=false, columns={${columns}},
+          delim=${sqlString(csv.delimiter)}, ${quote}, strict_mode=true, null_padding=false, compression='${csv.gzip ? 'gzip' : 'none'}'))`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CSV rows into the store when every row is clean; returns the number of rows below --min-rating, or
+ * null when the JS reader must read the file instead.
+ */
+export async function nativeCsvRows(engine: ImportEngine, store: InteractionStore, csv: NativeCsv, spec: NativeRowSpec): Promise<number | null> {
+  if (!(await loadCsv(engine, csv, spec))) return null;
+  const keep = spec.minRating !== undefined ? `r >= ${spec.minRating}` : 'true';
+  const [bad, below] = (await engine.rows(`SELECT count(*) FILTER (WHERE bad), count(*) FILTER (WHERE NOT bad AND NOT (${keep})) FROM csv_typed`))[0].map(Number);
   if (bad > 0) {
     await engine.run('DROP TABLE csv_typed');
     return null;
   }
-  const keep = spec.minRating !== undefined ? `r >= ${spec.minRating}` : 'true';
-  await store.insert(`SELECT u, i, t, seq FROM csv_typed WHERE ${keep}`);
-  const below = await engine.count(`SELECT count(*) FROM csv_typed WHERE NOT (${keep})`);
-  await engine.run('DROP TABLE csv_typed');
+  await store.adopt('csv_typed', keep, 'rowid');
   return below;
 }
 
@@ -171,8 +171,7 @@ export async function nativeParquetRows(engine: ImportEngine, store: Interaction
     const [reason, message] = messages[problem as string];
     issues.rejectMany(reason, Number(n), `${spec.path} row ${String(example[0])}`, message(example));
   }
-  await store.insert('SELECT u, i, t, seq FROM pq_checked WHERE problem IS NULL');
   const filtered = await engine.count(`SELECT count(*) FROM pq_checked WHERE problem = 'below'`);
-  await engine.run('DROP TABLE pq_checked');
+  await store.adopt('pq_checked', 'problem IS NULL', 'seq');
   return filtered;
 }
