@@ -4,12 +4,13 @@ import { dataSuite } from './data.js';
 import { decodeSuite } from './decode.js';
 import { embedSuite } from './embed.js';
 import { kmeansSuite } from './kmeans.js';
+import { scaleSuite } from './scale.js';
 import { tokenizeSuite } from './tokenize.js';
 import { trainSuite } from './train.js';
 import { webSuite } from './web.js';
 import type { Suite } from './types.js';
 
-export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite, causalSuite, webSuite];
+export const SUITES: Suite[] = [dataSuite, embedSuite, tokenizeSuite, kmeansSuite, trainSuite, decodeSuite, causalSuite, webSuite, scaleSuite];
 
 export const SUITE_NAMES = SUITES.map((s) => s.name);
 

@@ -16,9 +16,15 @@ export interface KMeansConfig {
   balanced: boolean;
   /** k-means++ seeds from a random sample of max(initSample, 4k) rows (all rows when fewer). */
   initSample: number;
+  /**
+   * Sampled k-means for large catalogs: fit the centroids on this many random rows, then give every row
+   * its nearest centroid in one blocked pass (0: fit on all rows). Lloyd with Elkan's bounds keeps n x k
+   * floats (1M items x 256 codes: 1 GiB); sampled, the fit keeps fitSample x k and the pass 8 bytes a row.
+   */
+  fitSample: number;
 }
 
-export const DEFAULT_KMEANS: KMeansConfig = { iterations: 25, tolerance: 5e-3, balanced: false, initSample: 2048 };
+export const DEFAULT_KMEANS: KMeansConfig = { iterations: 25, tolerance: 5e-3, balanced: false, initSample: 2048, fitSample: 0 };
 
 export interface KMeansResult {
   /** [k, dim] row-major. */
@@ -210,6 +216,8 @@ export function kmeans(x: EmbeddingMatrix, k: number, config: Partial<KMeansConf
   const cfg = { ...DEFAULT_KMEANS, ...config };
   if (!Number.isInteger(k) || k < 1) throw new Error(`k-means: the number of clusters must be an integer >= 1, got ${k}`);
   if (x.rows < k) throw new Error(`k-means: cannot fit ${k} codes to ${x.rows} items (codebook size must be <= the number of items)`);
+  if (!Number.isInteger(cfg.fitSample) || cfg.fitSample < 0) throw new Error(`k-means: fitSample must be an integer >= 0, got ${cfg.fitSample}`);
+  if (cfg.fitSample > 0 && x.rows > Math.max(cfg.fitSample, k)) return sampledKmeans(x, k, cfg, rng);
   const dim = x.dim;
   const n = x.rows;
   const sample = Math.max(cfg.initSample, 4 * k);
@@ -283,4 +291,14 @@ export function kmeans(x: EmbeddingMatrix, k: number, config: Partial<KMeansConf
   let total = 0;
   for (let i = 0; i < n; i++) total += squaredDistance(x.data, i, centroids, codes[i], dim);
   return { centroids, codes, inertia: total / n, iterations };
+}
+
+/** Centroids fitted on `fitSample` random rows (at least k), then every row assigned to its nearest one. */
+function sampledKmeans(x: EmbeddingMatrix, k: number, cfg: KMeansConfig, rng: Rng): KMeansResult {
+  const rows = permutation(x.rows, rng).subarray(0, Math.max(cfg.fitSample, k));
+  const fitted = kmeans(takeRows(x, rows), k, { ...cfg, fitSample: 0 }, rng);
+  const { codes, distances } = cfg.balanced ? assignBalanced(x, fitted.centroids, k) : assignNearest(x, fitted.centroids, k);
+  let total = 0;
+  for (let i = 0; i < x.rows; i++) total += Math.max(0, distances[i]);
+  return { centroids: fitted.centroids, codes, inertia: total / x.rows, iterations: fitted.iterations };
 }

@@ -24,6 +24,8 @@ export interface RqKMeansConfig {
   balanced: boolean;
   /** k-means++ seeds from at most this many sampled rows. */
   initSample: number;
+  /** Sampled k-means: fit each level on this many random rows, then assign all (0: all rows; see kmeans.ts). */
+  fitSample: number;
   /**
    * Uniform mapping of the last level (LC-Rec): items sharing every earlier code take distinct last codes
    * while the codebook has room (nearest free code, in row order). Earlier levels are unchanged.
@@ -38,6 +40,7 @@ export const DEFAULT_RQKMEANS: RqKMeansConfig = {
   tolerance: DEFAULT_KMEANS.tolerance,
   balanced: false,
   initSample: DEFAULT_KMEANS.initSample,
+  fitSample: DEFAULT_KMEANS.fitSample,
   uniformLastLevel: true,
 };
 
@@ -49,10 +52,11 @@ export function resolveRqKMeans(partial: Record<string, unknown> = {}): RqKMeans
   checkInt('iterations', c.iterations, 0);
   checkNumber('tolerance', c.tolerance, 0);
   checkInt('initSample', c.initSample, 1);
+  checkInt('fitSample', c.fitSample, 0);
   checkBool('balanced', c.balanced);
   checkBool('uniformLastLevel', c.uniformLastLevel);
-  const { levels, codebookSize, iterations, tolerance, balanced, initSample, uniformLastLevel } = c;
-  return { levels, codebookSize, iterations, tolerance, balanced, initSample, uniformLastLevel };
+  const { levels, codebookSize, iterations, tolerance, balanced, initSample, fitSample, uniformLastLevel } = c;
+  return { levels, codebookSize, iterations, tolerance, balanced, initSample, fitSample, uniformLastLevel };
 }
 
 /** Rows per encode block: bounds the [block, codebookSize] distance matrix. */

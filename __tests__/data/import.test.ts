@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ImportOptions } from '../../pipelines/data/index.js';
 import {
-  compileTextTemplate, importDataset, int32Vector, kCore, makeTable, parseCsv, parseJsonOrPython, readDataset,
+  compileTextTemplate, importDataset, int32Vector, makeTable, parseCsv, parseJsonOrPython, readDataset,
   utf8ListVector, utf8Vector, writeParquetTable, float64Vector,
 } from '../../pipelines/data/index.js';
 
@@ -170,14 +170,29 @@ describe('importers', () => {
     expect((await run({ format: 's3rec', sequences, items, allItems: true })).manifest.items).toBe(3);
   });
 
-  test('kCore on a small exact case', () => {
-    const h = new Map([
-      ['a', { items: ['x', 'y', 'z'], times: null }], ['b', { items: ['x', 'y'], times: null }], ['c', { items: ['z'], times: null }],
-    ]);
+  test('k-core drops keys between others: ids renumbered densely in numeric order, ties in file order, --all-items', async () => {
+    // Items 5 and 4 have one interaction each: removed; then user 7 has none left. Users 2 and 10 stay (2 before 10).
+    const interactions = await file('renumber.csv', 'user,item,time\n10,5,3\n10,9,1\n10,3,1\n2,3,2\n2,9,2\n7,4,1\n');
+    const { ds, manifest } = await run({ format: 'csv', interactions, minInteractions: 2 });
+    expect(manifest).toMatchObject({ users: 2, items: 2, interactions: 4 });
+    expect(manifest.source).toMatchObject({ kCore: { removed: { users: 1, items: 2, interactions: 2 } } });
+    expect(ds.sequences.userKeys).toEqual(['2', '10']);
+    expect(ds.items.keys).toEqual(['3', '9']);
+    expect(ds.sequences.items.map((s) => [...s])).toEqual([[0, 1], [1, 0]]); // user 10: 9 and 3 tie at t=1, file order
+    expect(ds.sequences.timestamps!.map((t) => [...t])).toEqual([[2, 2], [1, 1]]);
+    const items = await file('renumber-items.csv', 'item,title\n3,three\n4,four\n5,five\n9,nine\n100,hundred\n');
+    const all = await run({ format: 'csv', interactions, items, minInteractions: 2, allItems: true });
+    expect(all.ds.items.keys).toEqual(['3', '4', '5', '9', '100']);
+    expect(all.ds.sequences.items.map((s) => [...s])).toEqual([[0, 3], [3, 0]]);
+  });
+
+  test('k-core on a small exact case', async () => {
+    const sequences = await file('kcore.txt', 'a x y z\nb x y\nc z\n');
     // c is too short; then z has one interaction left, so it goes from a too.
-    expect(kCore(h, 2)).toEqual({ users: 1, items: 1, interactions: 2 });
-    expect([...h.keys()]).toEqual(['a', 'b']);
-    expect(h.get('a')!.items).toEqual(['x', 'y']);
+    const { ds, manifest } = await run({ format: 's3rec', sequences, minInteractions: 2 });
+    expect(manifest.source).toMatchObject({ kCore: { before: { users: 3, interactions: 6 }, removed: { users: 1, items: 1, interactions: 2 } } });
+    expect(ds.sequences.userKeys).toEqual(['a', 'b']);
+    expect(seqOf(ds, 0)).toEqual(['x', 'y']);
   });
 });
 

@@ -21,6 +21,19 @@ describe('k-means', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(30);
   });
 
+  it('sampled k-means (fitSample) fits on a sample, then gives every row its nearest centroid', () => {
+    const x = blobs(2000, 8, 6, 2, 0.05);
+    const full = kmeans(x, 6, {});
+    const sampled = kmeans(x, 6, { fitSample: 150 });
+    expect(sampled.codes).toHaveLength(2000);
+    expect(sampled.inertia).toBeLessThan(full.inertia * 1.2);
+    for (let i = 0; i < x.rows; i += 37) {
+      const d = (c: number) => { let s = 0; for (let j = 0; j < 8; j++) s += (x.data[i * 8 + j] - sampled.centroids[c * 8 + j]) ** 2; return s; };
+      for (let c = 0; c < 6; c++) expect(d(sampled.codes[i])).toBeLessThanOrEqual(d(c) + 1e-4);
+    }
+    expect(() => kmeans(x, 6, { fitSample: -1 })).toThrow('fitSample must be an integer >= 0, got -1');
+  });
+
   it('names the problem when there are fewer items than codes', () => {
     expect(() => kmeans(blobs(5, 4, 2), 8)).toThrow(/cannot fit 8 codes to 5 items/);
   });

@@ -109,50 +109,73 @@ export async function checkDatasetOutput(out: string, inputs: Partial<Record<(ty
   await checkOutputDir(out, DATASET_RULE);
 }
 
-/**
- * Writes a complete data set directory atomically (replacing a previous data set, embeddings included), with
- * `dir` locked; refuses a directory that is not semid's or that holds one of the inputs named in `data.source`.
- */
-export async function writeDataset(dir: string, data: DatasetContent): Promise<Manifest> {
-  return withLock(dir, async () => {
-    await checkDatasetOutput(dir, Object.fromEntries(INPUT_FLAGS.map((f) => [f, data.source[f]]).filter(([, v]) => typeof v === 'string')));
-    return writeDatasetLocked(dir, data);
-  });
-}
-
-async function writeDatasetLocked(dir: string, data: DatasetContent): Promise<Manifest> {
-  const { items, sequences } = data;
-  validateDataset(items, sequences, dir);
-  const manifest: Manifest = {
+/** The manifest of a data set with these counts (`source`, `skipped` and `extra` from `data`). */
+export function makeManifest(counts: { users: number; items: number; interactions: number; timestamps: boolean }, data: Omit<DatasetContent, 'items' | 'sequences'>): Manifest {
+  return {
     version: DATASET_VERSION,
-    users: sequences.userKeys.length,
-    items: items.keys.length,
-    interactions: countInteractions(sequences),
-    timestamps: sequences.timestamps !== null,
+    ...counts,
     source: data.source,
     createdAt: new Date().toISOString(),
     ...(data.skipped && Object.keys(data.skipped).length ? { skipped: data.skipped } : {}),
     ...(data.extra ?? {}),
   };
-  const itemsTable = makeTable({
+}
+
+/** items.parquet of `items` (dense ids in row order). */
+export async function writeItemsFile(path: string, items: Items): Promise<void> {
+  await writeParquetTable(path, makeTable({
     item_id: int32Vector(Int32Array.from(items.keys, (_, i) => i)),
     key: utf8Vector(items.keys),
     text: utf8Vector(items.texts),
     categories: utf8ListVector(items.categories),
+  }));
+}
+
+/** Writes items.parquet and sequences.parquet of a data set into the staging directory `tmp`. */
+export type DatasetFilesWriter = (tmp: string) => Promise<void>;
+
+/**
+ * The one writer path of every data set (in-memory content or an import engine's tables): with `dir` locked, checks
+ * that it may be written (checkDatasetOutput, with the inputs named in `manifest.source`), lets `writeFiles` fill a
+ * staging directory, adds the manifest and the output mark, and swaps the directory in atomically (replacing a
+ * previous data set, embeddings included).
+ */
+export async function writeDatasetFiles(dir: string, manifest: Manifest, writeFiles: DatasetFilesWriter): Promise<Manifest> {
+  const inputs = Object.fromEntries(INPUT_FLAGS.map((f) => [f, manifest.source[f]]).filter(([, v]) => typeof v === 'string'));
+  return withLock(dir, async () => {
+    await checkDatasetOutput(dir, inputs);
+    await writeDirAtomic(dir, async (tmp) => {
+      await writeFiles(tmp);
+      await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
+      await writeMark(tmp, outputMark('dataset'));
+    });
+    return manifest;
   });
+}
+
+/**
+ * Writes a complete data set directory atomically (replacing a previous data set, embeddings included), with
+ * `dir` locked; refuses a directory that is not semid's or that holds one of the inputs named in `data.source`.
+ */
+export async function writeDataset(dir: string, data: DatasetContent): Promise<Manifest> {
+  const { items, sequences } = data;
+  validateDataset(items, sequences, dir);
+  const manifest = makeManifest({
+    users: sequences.userKeys.length,
+    items: items.keys.length,
+    interactions: countInteractions(sequences),
+    timestamps: sequences.timestamps !== null,
+  }, data);
   const sequenceColumns: Parameters<typeof makeTable>[0] = {
     user_id: int32Vector(Int32Array.from(sequences.userKeys, (_, i) => i)),
     user_key: utf8Vector(sequences.userKeys),
     items: int32ListVector(sequences.items),
   };
   if (sequences.timestamps) sequenceColumns.timestamps = float64ListVector(sequences.timestamps);
-  await writeDirAtomic(dir, async (tmp) => {
-    await writeParquetTable(join(tmp, ITEMS_FILE), itemsTable);
+  return writeDatasetFiles(dir, manifest, async (tmp) => {
+    await writeItemsFile(join(tmp, ITEMS_FILE), items);
     await writeParquetTable(join(tmp, SEQUENCES_FILE), makeTable(sequenceColumns));
-    await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
-    await writeMark(tmp, outputMark('dataset'));
   });
-  return manifest;
 }
 
 /** Reads manifest.json of a data set directory. */

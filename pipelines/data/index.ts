@@ -18,8 +18,8 @@ export { leaveOneOut, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MA
 export type { SplitOptions, ShortUsers } from './split.js';
 export { DEFAULT_TEXT_TEMPLATE, compileTextTemplate, fieldText } from './text.js';
 export type { TextTemplate } from './text.js';
-export { importDataset, IMPORT_FORMATS, InputIssues, buildDataset, kCore, parseJsonOrPython, parseCsv } from './import/index.js';
-export type { ImportFormat, ImportOptions, ImportResult, RawImport, ItemRecord } from './import/index.js';
+export { importDataset, IMPORT_FORMATS, InputIssues, parseJsonOrPython, parseCsv, CsvParser, readLines, readTextChunks, withEngine, resolveEngine } from './import/index.js';
+export type { ImportFormat, ImportOptions, ImportResult, ReadResult, ItemRecord, EngineConfig } from './import/index.js';
 export { generateData, generateDataset, resolveGenerateConfig, DEFAULT_GENERATE, DEFAULT_GENERATED_DIR } from './generate.js';
 export type { GenerateConfig, GeneratedData } from './generate.js';
 export { datasetInfo, datasetStats } from './info.js';

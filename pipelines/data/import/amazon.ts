@@ -3,12 +3,14 @@
 // {"user_id", "parent_asin"/"asin", "rating", "timestamp" (ms)} works too), and meta_*.json(.gz)
 // ({'asin', 'title', 'brand', 'categories': [[path], ...]} or 2018's 'category': [path]).
 // Histories are time ordered; k-core filtering (--min-interactions, default 5) as in the benchmark
-// preprocessing (S3-Rec, TIGER). Only meta of reviewed items is kept in memory.
+// preprocessing (S3-Rec, TIGER). Reviews stream into the engine; only meta of reviewed items is kept in memory.
 import { Progress } from '../../../tokenizer/io/index.js';
-import type { ItemRecord, RawImport } from './build.js';
-import { InteractionLog } from './build.js';
+import type { ItemRecord, ReadResult } from './build.js';
+import { loadCatalog } from './build.js';
+import type { ImportContext } from './context.js';
+import { streamOptions } from './context.js';
 import type { InputIssues } from './issues.js';
-import type { ImportOptions } from './options.js';
+import { INTERACTIONS_TABLE } from './store.js';
 import { parseJsonOrPython } from './pyLiteral.js';
 import { recordCategories } from './records.js';
 import { at, checkFile, readLines } from './read.js';
@@ -38,15 +40,48 @@ function parseLine(line: string, where: string, issues: InputIssues): Record<str
   return value as Record<string, unknown>;
 }
 
-export async function readAmazon(options: ImportOptions, issues: InputIssues): Promise<RawImport> {
+async function readMeta(ctx: ImportContext, metaPath: string): Promise<Map<string, ItemRecord>> {
+  const wanted = await ctx.store.distinctItems();
+  const itemRecords = new Map<string, ItemRecord>();
+  const progress = new Progress({ label: 'amazon meta', unit: 'line', silent: ctx.options.quiet });
+  for await (const [line, n] of readLines(metaPath, streamOptions(ctx, metaPath))) {
+    if (n % 10000 === 0) progress.update(n);
+    if (!line.trim()) continue;
+    const meta = parseLine(line, at(metaPath, n), ctx.issues);
+    if (!meta) continue;
+    const key = pick(meta, ['asin', 'parent_asin']);
+    if (key === undefined || !wanted.has(String(key))) continue;
+    if (itemRecords.has(String(key))) {
+      ctx.issues.reject('duplicate item', at(metaPath, n), `duplicate asin "${String(key)}"`);
+      continue;
+    }
+    const fields: Record<string, unknown> = {};
+    for (const name of META_FIELDS) if (meta[name] !== undefined) fields[name] = meta[name];
+    itemRecords.set(String(key), { fields, categories: recordCategories(fields) });
+  }
+  progress.finish({ items: itemRecords.size });
+  return itemRecords;
+}
+
+/** Refuses (or counts and drops) reviews of items the meta file does not have, first by line. */
+async function dropUnknownItems(ctx: ImportContext, path: string, metaPath: string): Promise<void> {
+  const unknown = `FROM ${INTERACTIONS_TABLE} WHERE i NOT IN (SELECT key FROM catalog)`;
+  const [row] = await ctx.engine.rows(`SELECT count(*), arg_min(i, seq), min(seq) ${unknown}`);
+  if (Number(row[0]) === 0) return;
+  ctx.issues.rejectMany('unknown item', Number(row[0]), at(path, Number(row[2])), `asin "${String(row[1])}" has no entry in the meta file ${metaPath}`);
+  await ctx.engine.run(`DELETE ${unknown}`);
+}
+
+export async function readAmazon(ctx: ImportContext): Promise<ReadResult> {
+  const { options, issues, store } = ctx;
   const path = await checkFile(options.reviews ?? options.interactions, '--reviews');
   const metaPath = options.meta ?? options.items ? await checkFile(options.meta ?? options.items, '--meta') : undefined;
   const minRating = options.minRating ?? -Infinity;
   const progress = new Progress({ label: 'amazon reviews', unit: 'line', silent: options.quiet });
   // Reviews first, so that only the meta of reviewed items is kept.
-  const rows: { user: string; item: string; time: number; line: number }[] = [];
   let filtered = 0;
-  for await (const [line, n] of readLines(path)) {
+  let reviews = 0;
+  for await (const [line, n] of readLines(path, streamOptions(ctx, path))) {
     if (n % 10000 === 0) progress.update(n);
     if (!line.trim()) continue;
     const where = at(path, n);
@@ -69,44 +104,18 @@ export async function readAmazon(options: ImportOptions, issues: InputIssues): P
       filtered += 1;
       continue;
     }
-    rows.push({ user: String(user), item: String(item), time, line: n });
+    store.add(String(user), String(item), time, n);
+    reviews += 1;
   }
-  progress.finish({ reviews: rows.length });
-
-  let itemRecords: Map<string, ItemRecord> | null = null;
-  if (metaPath) {
-    const wanted = new Set(rows.map((r) => r.item));
-    itemRecords = new Map();
-    const metaProgress = new Progress({ label: 'amazon meta', unit: 'line', silent: options.quiet });
-    for await (const [line, n] of readLines(metaPath)) {
-      if (n % 10000 === 0) metaProgress.update(n);
-      if (!line.trim()) continue;
-      const meta = parseLine(line, at(metaPath, n), issues);
-      if (!meta) continue;
-      const key = pick(meta, ['asin', 'parent_asin']);
-      if (key === undefined || !wanted.has(String(key))) continue;
-      if (itemRecords.has(String(key))) {
-        issues.reject('duplicate item', at(metaPath, n), `duplicate asin "${String(key)}"`);
-        continue;
-      }
-      const fields: Record<string, unknown> = {};
-      for (const name of META_FIELDS) if (meta[name] !== undefined) fields[name] = meta[name];
-      itemRecords.set(String(key), { fields, categories: recordCategories(fields) });
-    }
-    metaProgress.finish({ items: itemRecords.size });
-  }
-
-  const log = new InteractionLog(true);
-  for (const row of rows) {
-    if (itemRecords && !itemRecords.has(row.item)) {
-      issues.reject('unknown item', at(path, row.line), `asin "${row.item}" has no entry in the meta file ${metaPath}`);
-      continue;
-    }
-    log.add(row.user, row.item, row.time);
+  progress.finish({ reviews });
+  const itemRecords = metaPath ? await readMeta(ctx, metaPath) : null;
+  if (itemRecords && metaPath) {
+    await loadCatalog(ctx.engine, itemRecords);
+    await dropUnknownItems(ctx, path, metaPath);
   }
   return {
-    histories: log.histories(),
     itemRecords,
+    timed: true,
     source: { format: 'amazon', reviews: path, meta: metaPath ?? null, ...(options.minRating !== undefined ? { minRating, belowMinRating: filtered } : {}) },
   };
 }

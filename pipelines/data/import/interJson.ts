@@ -1,8 +1,7 @@
 // JSON histories (Scientific.inter.json): {"user": [item, item, ...], ...}, items in time order;
-// optional items JSON ({"item": {"title", "description", "brand", "categories": "a,b,c"}}) or JSONL.
-import type { History, RawImport } from './build.js';
-import type { InputIssues } from './issues.js';
-import type { ImportOptions } from './options.js';
+// optional items JSON (the whole file is one JSON value, so it is parsed whole, not streamed) ({"item": {"title", "description", "brand", "categories": "a,b,c"}}) or JSONL.
+import type { ReadResult } from './build.js';
+import type { ImportContext } from './context.js';
 import { knownItem, readItemRecords } from './records.js';
 import { checkFile, readText } from './read.js';
 
@@ -16,7 +15,8 @@ function jsonErrorPlace(text: string, message: string): string {
   return `line ${line} column ${pos - before.lastIndexOf('\n')}: ${message}`;
 }
 
-export async function readInterJson(options: ImportOptions, issues: InputIssues): Promise<RawImport> {
+export async function readInterJson(ctx: ImportContext): Promise<ReadResult> {
+  const { options, issues, store } = ctx;
   const path = await checkFile(options.interactions, '--interactions');
   const itemsPath = options.items ? await checkFile(options.items, '--items') : undefined;
   const itemRecords = itemsPath ? await readItemRecords(itemsPath, issues, { keyField: options.itemKeyField }) : null;
@@ -30,7 +30,7 @@ export async function readInterJson(options: ImportOptions, issues: InputIssues)
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new Error(`${path}: expected a JSON object {"user": [items...]}, got ${Array.isArray(data) ? 'an array' : typeof data}`);
   }
-  const histories = new Map<string, History>();
+  let seq = 0;
   for (const [user, value] of Object.entries(data)) {
     const where = `${path} user "${user}"`;
     if (!Array.isArray(value)) {
@@ -48,7 +48,7 @@ export async function readInterJson(options: ImportOptions, issues: InputIssues)
       issues.reject('empty history', where, 'has an empty history');
       continue;
     }
-    histories.set(user, { items, times: null });
+    for (const item of items) store.add(user, item, 0, seq++);
   }
-  return { histories, itemRecords, source: { format: 'inter-json', interactions: path, items: itemsPath ?? null } };
+  return { itemRecords, timed: false, source: { format: 'inter-json', interactions: path, items: itemsPath ?? null } };
 }

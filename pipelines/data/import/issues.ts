@@ -17,6 +17,13 @@ export class InputIssues {
     this.examples[reason] ??= text;
   }
 
+  /** Reports `count` bad rows of one reason found at once (in the engine), `where` being the first. */
+  rejectMany(reason: SkipReason, count: number, where: string, message: string): void {
+    if (count <= 0) return;
+    this.reject(reason, where, message);
+    this.skipped[reason] += count - 1;
+  }
+
   /** One line per reason with a first example, for the import summary. */
   summary(): string[] {
     return Object.entries(this.skipped).map(([reason, n]) => `skipped ${n} x ${reason} (first: ${this.examples[reason]})`);

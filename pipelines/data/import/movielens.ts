@@ -1,16 +1,20 @@
 // MovieLens ratings as time-ordered histories: ml-100k (u.data: tab-separated user item rating time;
 // u.item: "id|title|date||url|19 genre flags", Latin-1), ml-1m/10m (ratings.dat / movies.dat with "::"),
 // and ml-latest / ml-25m (ratings.csv userId,movieId,rating,timestamp; movies.csv movieId,title,genres).
-// Every rating is an interaction (--min-rating filters); ties in time keep file order.
+// Every rating is an interaction (--min-rating filters); ties in time keep file order. Ratings are read
+// by DuckDB when every line is clean, else line by line in JS (native.ts).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ItemRecord, RawImport } from './build.js';
-import { InteractionLog } from './build.js';
+import type { ItemRecord, ReadResult } from './build.js';
+import { loadCatalog } from './build.js';
+import type { ImportContext } from './context.js';
+import { streamOptions } from './context.js';
 import { parseCsv } from './csv.js';
 import type { InputIssues } from './issues.js';
-import type { ImportOptions } from './options.js';
+import { nativeCsvRows } from './native.js';
 import { knownItem } from './records.js';
-import { at, checkFile, readText } from './read.js';
+import type { StreamOptions } from './read.js';
+import { at, checkFile, fileHead, readLines, readText } from './read.js';
 
 /** ml-100k's u.genre, in flag order (used when u.genre is not beside u.item). */
 export const ML100K_GENRES = [
@@ -80,28 +84,26 @@ async function readMovies(path: string, issues: InputIssues): Promise<Map<string
   return movies;
 }
 
-export async function readMovieLens(options: ImportOptions, issues: InputIssues): Promise<RawImport> {
-  const path = await checkFile(options.ratings, '--ratings');
-  const moviesPath = options.movies ? await checkFile(options.movies, '--movies') : undefined;
-  const itemRecords = moviesPath ? await readMovies(moviesPath, issues) : null;
-  const minRating = options.minRating ?? -Infinity;
-  const text = await readText(path);
-  const lines = text.split(/\r?\n/);
-  const layout = layoutOf(lines[0] ?? '');
-  let start = 0;
-  if (layout === 'csv') {
-    const header = lines[0].split(',').map((h) => h.trim());
-    if (header.join(',') !== 'userId,movieId,rating,timestamp') {
-      throw new Error(`${path}: expected the ratings.csv header userId,movieId,rating,timestamp; got "${lines[0].slice(0, 80)}"`);
-    }
-    start = 1;
-  }
-  const log = new InteractionLog(true);
+/** The first line of a (possibly gzipped) text file. */
+async function firstLine(path: string, stream: StreamOptions): Promise<string> {
+  for await (const [line] of readLines(path, stream)) return line;
+  return '';
+}
+
+const NATIVE_LAYOUT: Record<Layout, { delimiter: string; header: boolean }> = {
+  csv: { delimiter: ',', header: true },
+  dat: { delimiter: '::', header: false },
+  tab: { delimiter: '\t', header: false },
+};
+
+/** The JS reader: every line checked in order, errors name the line. */
+async function readRatingLines(ctx: ImportContext, path: string, layout: Layout, itemRecords: Map<string, ItemRecord> | null): Promise<number> {
+  const { issues, store } = ctx;
+  const minRating = ctx.options.minRating ?? -Infinity;
   let filtered = 0;
-  for (let i = start; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line.trim()) continue;
-    const where = at(path, i + 1);
+  for await (const [line, n] of readLines(path, streamOptions(ctx, path))) {
+    if ((layout === 'csv' && n === 1) || !line.trim()) continue;
+    const where = at(path, n);
     const f = layout === 'dat' ? line.split('::') : layout === 'csv' ? line.split(',') : line.trim().split(/\s+/);
     if (f.length !== 4) {
       issues.reject('unparsable line', where, `expected 4 fields (user, item, rating, time), got ${f.length}: "${line.slice(0, 80)}"`);
@@ -118,11 +120,33 @@ export async function readMovieLens(options: ImportOptions, issues: InputIssues)
       filtered += 1;
       continue;
     }
-    if (knownItem(itemRecords, item, where, issues)) log.add(user, item, time);
+    if (knownItem(itemRecords, item, where, issues)) store.add(user, item, time, n);
   }
+  return filtered;
+}
+
+export async function readMovieLens(ctx: ImportContext): Promise<ReadResult> {
+  const { options, issues } = ctx;
+  const path = await checkFile(options.ratings, '--ratings');
+  const moviesPath = options.movies ? await checkFile(options.movies, '--movies') : undefined;
+  const itemRecords = moviesPath ? await readMovies(moviesPath, issues) : null;
+  if (itemRecords) await loadCatalog(ctx.engine, itemRecords);
+  const head = await firstLine(path, streamOptions(ctx, path));
+  const layout = layoutOf(head);
+  if (layout === 'csv') {
+    const header = head.split(',').map((h) => h.trim());
+    if (header.join(',') !== 'userId,movieId,rating,timestamp') {
+      throw new Error(`${path}: expected the ratings.csv header userId,movieId,rating,timestamp; got "${head.slice(0, 80)}"`);
+    }
+  }
+  const gzip = (await fileHead(path, 2))[0] === 0x1f;
+  const native = options.jsReader ? null : await nativeCsvRows(ctx.engine, ctx.store, {
+    path, gzip, ...NATIVE_LAYOUT[layout], columns: ['u', 'i', 'r', 't'], quoted: false,
+  }, { user: 'u', item: 'i', time: 't', rating: 'r', minRating: options.minRating, trim: false, catalog: itemRecords !== null });
+  const filtered = native ?? (await readRatingLines(ctx, path, layout, itemRecords));
   return {
-    histories: log.histories(),
     itemRecords,
-    source: { format: 'movielens', ratings: path, movies: moviesPath ?? null, ...(options.minRating !== undefined ? { minRating, belowMinRating: filtered } : {}) },
+    timed: true,
+    source: { format: 'movielens', ratings: path, movies: moviesPath ?? null, ...(options.minRating !== undefined ? { minRating: options.minRating, belowMinRating: filtered } : {}) },
   };
 }

@@ -36,6 +36,10 @@ export interface ImportOptions extends BuildOptions {
   /** csv: field delimiter (default "," or tab for .tsv); list separator inside a cell (default "|"). */
   delimiter?: string;
   listSeparator?: string;
+  /** Bytes per read when streaming a file (default 1 MiB; tests use a few bytes). */
+  chunkBytes?: number;
+  /** csv/movielens: read with the JS reader only, not DuckDB's (a benchmark compares the two). */
+  jsReader?: boolean;
   /** No progress lines on stderr. */
   quiet?: boolean;
 }

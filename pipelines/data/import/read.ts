@@ -2,7 +2,6 @@
 // are not valid UTF-8, as MovieLens' u.item is) or a stream of lines for dumps too big for memory.
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 
 /** Throws a clear error when `path` is not a readable file; `flag` names the option that gave it. */
@@ -54,24 +53,70 @@ export async function readText(path: string): Promise<string> {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** Lines of a (possibly gzipped) UTF-8 file, streamed, with 1-based line numbers. */
-export async function* readLines(path: string): AsyncGenerator<[line: string, lineNo: number]> {
+/** Bytes per read of the streaming readers (tests pass a few bytes to exercise chunk boundaries). */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+/** Thrown by the streaming readers when a file is not valid UTF-8: the import re-reads it as Latin-1. */
+export class NotUtf8Error extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: not valid UTF-8`);
+  }
+}
+
+export interface StreamOptions {
+  chunkBytes?: number;
+  /** Decode as Latin-1 (after a NotUtf8Error), else strict UTF-8. */
+  latin1?: boolean;
+}
+
+/** Decoded text of a (possibly gzipped) file, chunk by chunk; BOM removed; binary data refused. */
+export async function* readTextChunks(path: string, options: StreamOptions = {}): AsyncGenerator<string> {
   const gz = isGzip(await fileHead(path, 2));
-  const raw = createReadStream(path);
-  const input = gz ? raw.pipe(createGunzip()) : raw;
+  const raw = createReadStream(path, { highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES });
+  const input = gz ? raw.pipe(createGunzip({ chunkSize: Math.max(64, options.chunkBytes ?? 16384) })) : raw;
+  const decoder = new TextDecoder(options.latin1 ? 'latin1' : 'utf-8', { fatal: true, ignoreBOM: false });
   let failure: Error | null = null;
   input.on('error', (err: Error) => { failure = err; });
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let n = 0;
   try {
-    for await (const line of rl) {
-      n += 1;
-      yield [n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, n];
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      if (chunk.includes(0)) throw new Error(`${path}: binary data, not a text file (wrong --format?)`);
+      let text: string;
+      try {
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        throw new NotUtf8Error(path);
+      }
+      if (text) yield text;
     }
   } catch (err) {
-    throw new Error(`${path}: read failed near line ${n + 1} (${(err as Error).message})`);
+    if (err instanceof NotUtf8Error || (err as Error).message.startsWith(path)) throw err;
+    throw new Error(gz ? `${path}: gzip data is corrupt (${(err as Error).message})` : `${path}: read failed (${(err as Error).message})`);
+  } finally {
+    raw.destroy();
   }
-  if (failure) throw new Error(`${path}: read failed near line ${n + 1} (${(failure as Error).message})`);
+  if (failure) throw new Error(gz ? `${path}: gzip data is corrupt (${(failure as Error).message})` : `${path}: read failed (${(failure as Error).message})`);
+  let rest: string;
+  try {
+    rest = decoder.decode();
+  } catch {
+    throw new NotUtf8Error(path);
+  }
+  if (rest) yield rest;
+}
+
+/** Lines of a (possibly gzipped) file, streamed, with 1-based line numbers ("\n" or "\r\n" ends a line). */
+export async function* readLines(path: string, options: StreamOptions = {}): AsyncGenerator<[line: string, lineNo: number]> {
+  let partial = '';
+  let n = 0;
+  for await (const text of readTextChunks(path, options)) {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      n += 1;
+      yield [line.endsWith('\r') ? line.slice(0, -1) : line, n];
+    }
+  }
+  if (partial !== '') yield [partial.endsWith('\r') ? partial.slice(0, -1) : partial, n + 1];
 }
 
 /** "path:line", the location format of every import error. */

@@ -2,16 +2,21 @@
 // optional items table (CSV, Parquet, or the JSON family of records.ts). Column names come from flags,
 // else the first present of common names. Times: numbers are unix seconds (values above 1e11 are taken
 // as milliseconds), strings are numbers or ISO dates; without a time column, file order is time order.
+// Interactions are read by DuckDB (Parquet always; CSV when every row is clean), else streamed in JS.
 import * as arrow from 'apache-arrow';
 import { extname } from 'node:path';
 import { readParquetTable } from '../parquet.js';
-import type { ItemRecord, RawImport } from './build.js';
-import { categoryList, InteractionLog } from './build.js';
-import { parseCsv } from './csv.js';
+import type { ItemRecord, ReadResult } from './build.js';
+import { categoryList, loadCatalog } from './build.js';
+import type { ImportContext } from './context.js';
+import { streamOptions } from './context.js';
+import type { CsvRow } from './csv.js';
+import { CsvParser, parseCsv } from './csv.js';
 import type { InputIssues } from './issues.js';
+import { nativeCsvRows, nativeParquetRows, parquetColumns } from './native.js';
 import type { ImportOptions } from './options.js';
 import { knownItem, readItemRecords } from './records.js';
-import { at, checkFile, fileHead, readText } from './read.js';
+import { at, checkFile, fileHead, NotUtf8Error, readText, readTextChunks } from './read.js';
 
 export const USER_COLUMNS = ['user_id', 'user', 'userId', 'reviewerID', 'user_key'];
 export const ITEM_COLUMNS = ['item_id', 'item', 'itemId', 'movieId', 'asin', 'key'];
@@ -28,7 +33,7 @@ interface Rows {
 }
 
 async function csvRows(path: string, delimiter: string | undefined, issues: InputIssues): Promise<Rows> {
-  const sep = delimiter ?? (['.tsv', '.tab'].includes(extname(path).toLowerCase()) ? '\t' : ',');
+  const sep = csvDelimiter(path, delimiter);
   let parsed;
   try {
     parsed = parseCsv(await readText(path), sep);
@@ -73,14 +78,14 @@ async function isParquet(path: string): Promise<boolean> {
   return new TextDecoder().decode(await fileHead(path, 4)) === 'PAR1';
 }
 
-function pickColumn(rows: Rows, flag: string, given: string | undefined, candidates: string[], path: string, required: boolean): string | undefined {
+function pickColumn(columns: string[], flag: string, given: string | undefined, candidates: string[], path: string, required: boolean): string | undefined {
   if (given !== undefined) {
-    if (!rows.columns.includes(given)) throw new Error(`${path}: no column "${given}" (${flag}); columns: ${rows.columns.join(', ')}`);
+    if (!columns.includes(given)) throw new Error(`${path}: no column "${given}" (${flag}); columns: ${columns.join(', ')}`);
     return given;
   }
-  const found = candidates.find((c) => rows.columns.includes(c));
+  const found = candidates.find((c) => columns.includes(c));
   if (!found && required) {
-    throw new Error(`${path}: none of the columns ${candidates.join(', ')} is present; name one with ${flag} (columns: ${rows.columns.join(', ')})`);
+    throw new Error(`${path}: none of the columns ${candidates.join(', ')} is present; name one with ${flag} (columns: ${columns.join(', ')})`);
   }
   return found;
 }
@@ -103,20 +108,12 @@ export function timeSeconds(value: unknown): number {
   return Number.isFinite(ms) ? ms / 1000 : NaN;
 }
 
-async function openRows(path: string, options: ImportOptions, issues: InputIssues): Promise<Rows> {
-  if (options.format === 'parquet' || (await isParquet(path))) {
-    if (!(await isParquet(path))) throw new Error(`${path}: not a Parquet file (it does not start with "PAR1"); use --format csv for text tables`);
-    return parquetRows(path);
-  }
-  return csvRows(path, options.delimiter, issues);
-}
-
 async function readItemsTable(path: string, options: ImportOptions, itemColumn: string, issues: InputIssues): Promise<Map<string, ItemRecord>> {
   const head = new TextDecoder().decode(await fileHead(path, 64)).trimStart();
   if (head.startsWith('{') || head.startsWith('[')) return readItemRecords(path, issues, { keyField: options.itemKeyColumn ?? options.itemKeyField });
   const rows = (await isParquet(path)) ? await parquetRows(path) : await csvRows(path, options.delimiter, issues);
-  const keyColumn = pickColumn(rows, '--item-key-column', options.itemKeyColumn, [itemColumn, ...ITEM_COLUMNS], path, true)!;
-  const categoriesColumn = pickColumn(rows, '--categories-column', options.categoriesColumn, CATEGORY_COLUMNS, path, false);
+  const keyColumn = pickColumn(rows.columns, '--item-key-column', options.itemKeyColumn, [itemColumn, ...ITEM_COLUMNS], path, true)!;
+  const categoriesColumn = pickColumn(rows.columns, '--categories-column', options.categoriesColumn, CATEGORY_COLUMNS, path, false);
   const separator = options.listSeparator ?? '|';
   const records = new Map<string, ItemRecord>();
   for (let r = 0; r < rows.length; r++) {
@@ -137,36 +134,75 @@ async function readItemsTable(path: string, options: ImportOptions, itemColumn: 
   return records;
 }
 
-export async function readInteractionTable(options: ImportOptions, issues: InputIssues): Promise<RawImport> {
-  const path = await checkFile(options.interactions, '--interactions');
-  const itemsPath = options.items ? await checkFile(options.items, '--items') : undefined;
-  const rows = await openRows(path, options, issues);
-  const userColumn = pickColumn(rows, '--user-column', options.userColumn, USER_COLUMNS, path, true)!;
-  const itemColumn = pickColumn(rows, '--item-column', options.itemColumn, ITEM_COLUMNS, path, true)!;
-  const timeColumn = pickColumn(rows, '--time-column', options.timeColumn, TIME_COLUMNS, path, false);
-  const ratingColumn = options.minRating !== undefined ? pickColumn(rows, '--rating-column', options.ratingColumn, RATING_COLUMNS, path, true) : undefined;
-  const itemRecords = itemsPath ? await readItemsTable(itemsPath, options, itemColumn, issues) : null;
-  const log = new InteractionLog(timeColumn !== undefined);
+function csvDelimiter(path: string, delimiter: string | undefined): string {
+  return delimiter ?? (['.tsv', '.tab'].includes(extname(path).toLowerCase()) ? '\t' : ',');
+}
+
+/** CSV rows streamed in chunks, with the header row first. */
+async function* streamCsv(ctx: ImportContext, path: string): AsyncGenerator<CsvRow> {
+  let parser: CsvParser;
+  try {
+    parser = new CsvParser(csvDelimiter(path, ctx.options.delimiter));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  try {
+    for await (const text of readTextChunks(path, streamOptions(ctx, path))) yield* parser.push(text);
+    yield* parser.end();
+  } catch (err) {
+    if (err instanceof NotUtf8Error || (err as Error).message.startsWith(path)) throw err;
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
+
+async function csvHeader(ctx: ImportContext, path: string): Promise<string[]> {
+  for await (const row of streamCsv(ctx, path)) return row.fields.map((c) => c.trim());
+  throw new Error(`${path}: empty file (expected a header row)`);
+}
+
+interface TableColumns { user: string; item: string; time?: string; rating?: string }
+
+function pickInteractionColumns(columns: string[], options: ImportOptions, path: string): TableColumns {
+  return {
+    user: pickColumn(columns, '--user-column', options.userColumn, USER_COLUMNS, path, true)!,
+    item: pickColumn(columns, '--item-column', options.itemColumn, ITEM_COLUMNS, path, true)!,
+    time: pickColumn(columns, '--time-column', options.timeColumn, TIME_COLUMNS, path, false),
+    rating: options.minRating !== undefined ? pickColumn(columns, '--rating-column', options.ratingColumn, RATING_COLUMNS, path, true) : undefined,
+  };
+}
+
+/** The JS reader of CSV interactions: every row checked in order; returns the rows below --min-rating. */
+async function readCsvRows(ctx: ImportContext, path: string, header: string[], cols: TableColumns, itemRecords: Map<string, ItemRecord> | null): Promise<number> {
+  const { issues, store, options } = ctx;
+  const index = new Map(header.map((c, i) => [c, i]));
+  const get = (row: CsvRow, column: string) => row.fields[index.get(column)!];
   let filtered = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const user = cellText(rows.get(userColumn, r));
-    const item = cellText(rows.get(itemColumn, r));
+  let first = true;
+  for await (const row of streamCsv(ctx, path)) {
+    if (first) { first = false; continue; }
+    const where = at(path, row.line);
+    if (row.fields.length !== header.length) {
+      issues.reject('unparsable line', where, `expected ${header.length} fields like the header, got ${row.fields.length}`);
+      continue;
+    }
+    const user = cellText(get(row, cols.user));
+    const item = cellText(get(row, cols.item));
     if (user === '' || item === '') {
-      issues.reject('bad value', rows.where(r), `empty ${user === '' ? `user ("${userColumn}")` : `item ("${itemColumn}")`}`);
+      issues.reject('bad value', where, `empty ${user === '' ? `user ("${cols.user}")` : `item ("${cols.item}")`}`);
       continue;
     }
     let time = 0;
-    if (timeColumn) {
-      time = timeSeconds(rows.get(timeColumn, r));
+    if (cols.time) {
+      time = timeSeconds(get(row, cols.time));
       if (!Number.isFinite(time)) {
-        issues.reject('bad value', rows.where(r), `time "${cellText(rows.get(timeColumn, r))}" in column "${timeColumn}" is not a number or date`);
+        issues.reject('bad value', where, `time "${cellText(get(row, cols.time))}" in column "${cols.time}" is not a number or date`);
         continue;
       }
     }
-    if (ratingColumn) {
-      const rating = Number(rows.get(ratingColumn, r));
+    if (cols.rating) {
+      const rating = Number(get(row, cols.rating));
       if (!Number.isFinite(rating)) {
-        issues.reject('bad value', rows.where(r), `rating "${cellText(rows.get(ratingColumn, r))}" is not a number`);
+        issues.reject('bad value', where, `rating "${cellText(get(row, cols.rating))}" is not a number`);
         continue;
       }
       if (rating < options.minRating!) {
@@ -174,14 +210,47 @@ export async function readInteractionTable(options: ImportOptions, issues: Input
         continue;
       }
     }
-    if (knownItem(itemRecords, item, rows.where(r), issues)) log.add(user, item, time);
+    if (knownItem(itemRecords, item, where, issues)) store.add(user, item, time, row.line);
   }
+  return filtered;
+}
+
+async function readCsvTable(ctx: ImportContext, path: string, itemsPath: string | undefined): Promise<{ cols: TableColumns; filtered: number; itemRecords: Map<string, ItemRecord> | null }> {
+  const { options, engine } = ctx;
+  const header = await csvHeader(ctx, path);
+  const cols = pickInteractionColumns(header, options, path);
+  const itemRecords = itemsPath ? await readItemsTable(itemsPath, options, cols.item, ctx.issues) : null;
+  if (itemRecords) await loadCatalog(engine, itemRecords);
+  const gzip = (await fileHead(path, 2))[0] === 0x1f;
+  const native = options.jsReader ? null : await nativeCsvRows(engine, ctx.store, {
+    path, gzip, delimiter: csvDelimiter(path, options.delimiter), columns: header, header: true, quoted: true,
+  }, { ...cols, minRating: options.minRating, trim: true, catalog: itemRecords !== null });
+  return { cols, itemRecords, filtered: native ?? (await readCsvRows(ctx, path, header, cols, itemRecords)) };
+}
+
+async function readParquetInteractions(ctx: ImportContext, path: string, itemsPath: string | undefined): Promise<{ cols: TableColumns; filtered: number; itemRecords: Map<string, ItemRecord> | null }> {
+  const { options, engine } = ctx;
+  if (!(await isParquet(path))) throw new Error(`${path}: not a Parquet file (it does not start with "PAR1"); use --format csv for text tables`);
+  const types = await parquetColumns(engine, path);
+  const cols = pickInteractionColumns([...types.keys()], options, path);
+  const itemRecords = itemsPath ? await readItemsTable(itemsPath, options, cols.item, ctx.issues) : null;
+  if (itemRecords) await loadCatalog(engine, itemRecords);
+  const filtered = await nativeParquetRows(engine, ctx.store, { path, types, ...cols, minRating: options.minRating, catalog: itemRecords !== null }, ctx.issues);
+  return { cols, itemRecords, filtered };
+}
+
+export async function readInteractionTable(ctx: ImportContext): Promise<ReadResult> {
+  const { options } = ctx;
+  const path = await checkFile(options.interactions, '--interactions');
+  const itemsPath = options.items ? await checkFile(options.items, '--items') : undefined;
+  const parquetInput = options.format === 'parquet' || (await isParquet(path));
+  const { cols, filtered, itemRecords } = parquetInput ? await readParquetInteractions(ctx, path, itemsPath) : await readCsvTable(ctx, path, itemsPath);
   return {
-    histories: log.histories(),
     itemRecords,
+    timed: cols.time !== undefined,
     source: {
       format: options.format, interactions: path, items: itemsPath ?? null,
-      columns: { user: userColumn, item: itemColumn, time: timeColumn ?? null, ...(ratingColumn ? { rating: ratingColumn } : {}) },
+      columns: { user: cols.user, item: cols.item, time: cols.time ?? null, ...(cols.rating ? { rating: cols.rating } : {}) },
       ...(options.minRating !== undefined ? { minRating: options.minRating, belowMinRating: filtered } : {}),
     },
   };
