@@ -463,37 +463,42 @@ export function registerWasmKernels(): void {
   });
 }
 
+/** True when the active backend registers `name`. */
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, activeBackendName()) !== undefined;
+}
+
 /** True when the active backend has the fused attention kernels. */
 export function hasFusedAttention(): boolean {
-  return tf.getKernel(ATTENTION_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(ATTENTION_KERNEL);
 }
 
 /** True when the active backend has the a^T b kernel. */
 export function hasMatMulTN(): boolean {
-  return tf.getKernel(MATMUL_TN_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(MATMUL_TN_KERNEL);
 }
 
 /** True when the active backend has the dropout-mask kernel. */
 export function hasDropoutMaskKernel(): boolean {
-  return tf.getKernel(DROPOUT_MASK_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(DROPOUT_MASK_KERNEL);
 }
 
 /** True when the active backend has the fused dropout kernels (and with them the fused ReLU + dropout). */
 export function hasFusedDropout(): boolean {
-  return tf.getKernel(DROPOUT_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(DROPOUT_KERNEL);
 }
 
 /** True when the active backend has the code-scores kernels. */
 export function hasCodeScores(): boolean {
-  return tf.getKernel(CODE_SCORES_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(CODE_SCORES_KERNEL);
 }
 
 /** True when the active backend has the fused softmax cross-entropy kernel. */
 export function hasSoftmaxCrossEntropy(): boolean {
-  return tf.getKernel(SOFTMAX_CE_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(SOFTMAX_CE_KERNEL);
 }
 
 /** True when the active backend has the fused RMSNorm kernels. */
 export function hasFusedRmsNorm(): boolean {
-  return tf.getKernel(RMS_NORM_KERNEL, activeBackendName()) !== undefined;
+  return hasKernel(RMS_NORM_KERNEL);
 }
