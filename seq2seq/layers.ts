@@ -9,8 +9,8 @@
 // elsewhere the same maths is composed from plain tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import {
-  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, hasDropoutMaskKernel, hasFusedAttention,
-  CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, hasCodeScores, hasFusedDropout, hasFusedRmsNorm, hasMatMulTN, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
+  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL,
+  hasKernel, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
   type AttentionAttrs, type DropoutAttrs,
 } from './backend/index.js';
 
@@ -78,7 +78,7 @@ type GradArgs = Array<tf.Tensor | tf.GradSaveFunc>;
  */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   const [inWidth, outWidth] = [x.shape[1], dy.shape[1]];
-  const tnKernel = inWidth > 0 && outWidth % 4 === 0 && hasMatMulTN() && !(inWidth >= 512 && outWidth < inWidth);
+  const tnKernel = inWidth > 0 && outWidth % 4 === 0 && hasKernel(MATMUL_TN_KERNEL) && !(inWidth >= 512 && outWidth < inWidth);
   return tnKernel
     ? (tf.engine().runKernel(MATMUL_TN_KERNEL, { a: x, b: dy }) as tf.Tensor2D) // [in, out]
     : tf.matMul(tf.transpose(x), dy); // [in, out]
@@ -118,7 +118,7 @@ export const bmm = tf.customGrad((...args: GradArgs) => {
  * (`codes` [items, L], column indices; the parallel head's per-level logits, side by side). Gradient: the scatter-add.
  */
 export function codeScores(scores: tf.Tensor2D, codes: tf.Tensor2D): tf.Tensor2D {
-  if (!hasCodeScores()) return composedCodeScores(scores, codes);
+  if (!hasKernel(CODE_SCORES_KERNEL)) return composedCodeScores(scores, codes);
   const width = scores.shape[1];
   const f = tf.customGrad((...args: GradArgs) => {
     const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
@@ -158,7 +158,7 @@ export function linearParts(x: tf.Tensor, w: tf.Tensor, parts: number): tf.Tenso
 
 /** T5 LayerNorm: scale only, no mean subtraction, no bias. */
 export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps = 1e-6): tf.Tensor {
-  if (hasFusedRmsNorm() && x.shape[x.shape.length - 1]! % 4 === 0) return fusedRmsNorm(eps)(x, gain); // [..., d]
+  if (hasKernel(RMS_NORM_KERNEL) && x.shape[x.shape.length - 1]! % 4 === 0) return fusedRmsNorm(eps)(x, gain); // [..., d]
   return composedRmsNorm(x, gain, eps); // [..., d]
 }
 
@@ -206,15 +206,15 @@ function fusedDropout(x: tf.Tensor, attrs: DropoutAttrs): tf.Tensor {
 
 /** dropout(relu(x)), fused into one op where the backend has the kernels. */
 export function reluDropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
-  if (rate > 0 && seed !== null && hasFusedDropout()) return fusedDropout(x, { rate, seed, relu: true }); // [...x]
+  if (rate > 0 && seed !== null && hasKernel(DROPOUT_KERNEL)) return fusedDropout(x, { rate, seed, relu: true }); // [...x]
   return dropout(tf.relu(x), rate, seed); // [...x]
 }
 
 /** Inverted dropout with an explicit seed (so a resumed run draws the same masks). */
 export function dropout(x: tf.Tensor, rate: number, seed: number | null): tf.Tensor {
   if (rate <= 0 || seed === null) return x;
-  if (hasFusedDropout()) return fusedDropout(x, { rate, seed, relu: false }); // [...x]
-  if (hasDropoutMaskKernel()) {
+  if (hasKernel(DROPOUT_KERNEL)) return fusedDropout(x, { rate, seed, relu: false }); // [...x]
+  if (hasKernel(DROPOUT_MASK_KERNEL)) {
     const mask = tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape: x.shape, rate, seed } as unknown as tf.NamedAttrMap) as tf.Tensor; // [...x] 0 or 1/(1-rate)
     return tf.mul(x, mask); // [...x]
   }
@@ -329,7 +329,7 @@ export function attend(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf
 export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posBias: tf.Tensor, keyMask: tf.Tensor, s: AttentionShape, dropRate: number, seeds: DropoutSeeds): tf.Tensor {
   const [batch, qLen] = q.shape;
   const kLen = k.shape[1]!;
-  if (hasFusedAttention() && s.headDim % 4 === 0) {
+  if (hasKernel(ATTENTION_KERNEL) && s.headDim % 4 === 0) {
     const seed = seeds.next();
     const attrs: AttentionAttrs = { heads: s.heads, headDim: s.headDim, scale: 1 / Math.sqrt(s.headDim), rate: seed === null ? 0 : dropRate, seed: seed ?? 0 };
     const bias3 = tf.reshape(posBias, [s.heads, qLen!, kLen]) as tf.Tensor3D; // [heads, qLen, kLen]

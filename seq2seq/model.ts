@@ -8,7 +8,7 @@ import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { readVector, type StackWeights } from './incremental.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
-import { hasSoftmaxCrossEntropy, SOFTMAX_CE_KERNEL } from './backend/index.js';
+import { hasKernel, SOFTMAX_CE_KERNEL } from './backend/index.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
@@ -197,7 +197,7 @@ export function outputLogits(h: tf.Tensor, table: tf.Tensor): tf.Tensor2D {
 
 /** Mean cross-entropy of logits [N, V] against token ids [N]. */
 export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-  if (hasSoftmaxCrossEntropy()) return fusedCrossEntropy(logits, tf.tensor1d(targets, 'int32'));
+  if (hasKernel(SOFTMAX_CE_KERNEL)) return fusedCrossEntropy(logits, tf.tensor1d(targets, 'int32'));
   return composedCrossEntropy(logits, targets);
 }
 

@@ -2,23 +2,14 @@
 // naming the first), Ctrl-C and kill -9 during a new run into an existing model (the old model stays whole; the
 // new run resumes from its checkpoint and replaces it only when finished), and a second Ctrl-C exits at once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
-import { runPipeline } from '../../pipelines/stages.js';
+import { tokenizedData, type TokenizedData } from './tokenizedData.js';
 import { trainModel } from '../../pipelines/train.js';
 import { lockPath } from '../../tokenizer/io/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const config = resolvePipelineConfig({
-  name: 'interrupt',
-  data: { source: 'generate', generate: { users: 120, items: 60, seed: 5 } },
-  embed: { dim: 16 },
-  tokenize: { levels: 2, codebookSize: 8, dedupSize: 40 },
-});
-
 interface Run {
   child: ChildProcess;
   out: () => string;
@@ -54,6 +45,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 describe('interrupted and concurrent training runs (child processes)', () => {
+  let fixture: TokenizedData;
   let dir: string;
   let data: string;
   let tokenizer: string;
@@ -63,17 +55,13 @@ describe('interrupted and concurrent training runs (child processes)', () => {
     '--warmup-steps', '1', '--checkpoint-every', '5', '--valid-users', '0', '--seed', String(seed), ...extra,
   ];
   beforeAll(async () => {
-    process.env.SEMID_QUIET = '1';
-    dir = await mkdtemp(join(tmpdir(), 'semid-interrupt-'));
-    await runPipeline({ config, runDir: join(dir, 'run'), until: 'tokenize', report: false, log: () => undefined });
-    data = join(dir, 'run', 'embed');
-    tokenizer = join(dir, 'run', 'tokenize');
+    fixture = await tokenizedData('interrupt', 5);
+    ({ dir, data, tokenizer } = fixture);
     model = join(dir, 'model');
     await trainModel({ data, tokenizer, out: model, preset: 'tiny', silent: true, validUsers: 0, overrides: { steps: 6, batchSize: 16, warmupSteps: 1, checkpointEvery: 3, seed: 7 } });
   });
   afterAll(async () => {
-    delete process.env.SEMID_QUIET;
-    await rm(dir, { recursive: true, force: true });
+    await fixture.remove();
   });
 
   test('cases 2, 3, 6: a second run fails fast naming the first; Ctrl-C checkpoints, keeps the old model and says how to resume', async () => {

@@ -2,16 +2,14 @@
 // the CLI's pipeline functions, `semid train` (checkpoints; resume bit for bit), `semid eval` and `semid recommend`,
 // with no other source file naming it. Its figures are recomputed here from its own scores.
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { topItems } from '../../decoding/index.js';
 import { leaveOneOut, readDataset, readFloat64Column, readParquetTable, readUtf8Column } from '../../pipelines/data/index.js';
 import { metricsFromRanks, rankOf } from '../../pipelines/metrics.js';
 import { runEvaluation } from '../../pipelines/evaluate/index.js';
 import { runRecommend } from '../../pipelines/recommend.js';
-import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
-import { runPipeline } from '../../pipelines/stages.js';
+import { tokenizedData, type TokenizedData } from './tokenizedData.js';
 import { readItemCodes } from '../../pipelines/tokenize.js';
 import { trainModel } from '../../pipelines/train.js';
 import {
@@ -83,27 +81,17 @@ registerModel('last-item', {
   needsItems: () => true,
 });
 
-const config = resolvePipelineConfig({
-  name: 'outside model',
-  data: { source: 'generate', generate: { users: 120, items: 60, seed: 7 } },
-  embed: { dim: 16 },
-  tokenize: { levels: 2, codebookSize: 8, dedupSize: 40 },
-});
-
 describe('a model registered outside seq2seq/', () => {
+  let fixture: TokenizedData;
   let dir: string;
   let data: string;
   let tokenizer: string;
   beforeAll(async () => {
-    process.env.SEMID_QUIET = '1';
-    dir = await mkdtemp(join(tmpdir(), 'semid-outside-model-'));
-    await runPipeline({ config, runDir: join(dir, 'run'), until: 'tokenize', report: false, log: () => undefined });
-    data = join(dir, 'run', 'embed');
-    tokenizer = join(dir, 'run', 'tokenize');
+    fixture = await tokenizedData('outside model', 7);
+    ({ dir, data, tokenizer } = fixture);
   });
   afterAll(async () => {
-    delete process.env.SEMID_QUIET;
-    await rm(dir, { recursive: true, force: true });
+    await fixture.remove();
   });
 
   it('is an --arch choice; trains, checkpoints, resumes bit for bit, evaluates and recommends through the CLI functions', async () => {

@@ -1,33 +1,21 @@
 // `semid train --resume` continues the run it finds: the saved config, not the preset's current defaults, is the
 // base; fields given explicitly win (and are reported); a different model shape is refused before any work.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
-import { runPipeline } from '../../pipelines/stages.js';
+import { tokenizedData, type TokenizedData } from './tokenizedData.js';
 import { trainModel } from '../../pipelines/train.js';
 
-const config = resolvePipelineConfig({
-  name: 'resume config',
-  data: { source: 'generate', generate: { users: 120, items: 60, seed: 5 } },
-  embed: { dim: 16 },
-  tokenize: { levels: 2, codebookSize: 8, dedupSize: 40 },
-});
-
 describe('trainModel --resume', () => {
+  let fixture: TokenizedData;
   let dir: string;
   let data: string;
   let tokenizer: string;
   beforeAll(async () => {
-    process.env.SEMID_QUIET = '1';
-    dir = await mkdtemp(join(tmpdir(), 'semid-resume-'));
-    await runPipeline({ config, runDir: join(dir, 'run'), until: 'tokenize', report: false, log: () => undefined });
-    data = join(dir, 'run', 'embed');
-    tokenizer = join(dir, 'run', 'tokenize');
+    fixture = await tokenizedData('resume config', 5);
+    ({ dir, data, tokenizer } = fixture);
   });
   afterAll(async () => {
-    delete process.env.SEMID_QUIET;
-    await rm(dir, { recursive: true, force: true });
+    await fixture.remove();
   });
 
   it('keeps the saved trainer config over the preset, lets explicit fields win, refuses another model shape', async () => {

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
 import { codeScores, composedAttention, composedCodeScores, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
 import { composedCrossEntropy, crossEntropy } from '../../seq2seq/model.js';
-import { DROPOUT_MASK_KERNEL, hasFusedAttention, hasFusedDropout, hasCodeScores, hasFusedRmsNorm, hasSoftmaxCrossEntropy, setWasmKernelsEnabled } from '../../seq2seq/backend/wasmKernels.js';
+import {
+  DROPOUT_MASK_KERNEL, setWasmKernelsEnabled, hasKernel, ATTENTION_KERNEL, DROPOUT_KERNEL, CODE_SCORES_KERNEL, RMS_NORM_KERNEL, SOFTMAX_CE_KERNEL,
+} from '../../seq2seq/backend/wasmKernels.js';
 
 const backend = await initBackend({ quiet: true });
 setWasmKernelsEnabled(true); // on by default (SEMID_WASM_KERNELS=0 turns them off); made sure of here
@@ -66,7 +68,7 @@ test('fused attention: padded keys get exactly zero probability and gradient, an
 
 describe.each(cases)('fused attention: $name', ({ B, H, D, Tq, Tk, rate }) => {
   wasmTest('output and gradients equal tfjs autodiff of the composed ops', () => {
-    expect(hasFusedAttention()).toBe(true);
+    expect(hasKernel(ATTENTION_KERNEL)).toBe(true);
     const before = tf.memory().numTensors;
     const s = { heads: H, headDim: D };
     const q = rand([B, Tq, H * D], 1);
@@ -123,7 +125,7 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]
 }
 
 wasmTest('RMSNorm: fused output and gradients equal tfjs autodiff of the composed ops', () => {
-  expect(hasFusedRmsNorm()).toBe(true);
+  expect(hasKernel(RMS_NORM_KERNEL)).toBe(true);
   const before = tf.memory().numTensors;
   for (const shape of [[3, 5, 8], [7, 64], [2, 1, 4]]) {
     const d = shape[shape.length - 1];
@@ -142,7 +144,7 @@ wasmTest('RMSNorm: fused output and gradients equal tfjs autodiff of the compose
 });
 
 wasmTest('softmax cross-entropy: fused loss and logit gradients equal tfjs autodiff of the composed ops', () => {
-  expect(hasSoftmaxCrossEntropy()).toBe(true);
+  expect(hasKernel(SOFTMAX_CE_KERNEL)).toBe(true);
   const before = tf.memory().numTensors;
   // Widths that are and are not multiples of 4, a catalog-sized row, logits far apart (exp underflows to 0).
   for (const [rows, V, scale] of [[5, 7, 1], [3, 256, 3], [2, 12101, 1], [4, 9, 60]]) {
@@ -165,7 +167,7 @@ wasmTest('softmax cross-entropy: fused loss and logit gradients equal tfjs autod
 });
 
 wasmTest('code scores: the gather-add and its scatter-add gradient equal tfjs autodiff of gather + sum', () => {
-  expect(hasCodeScores()).toBe(true);
+  expect(hasKernel(CODE_SCORES_KERNEL)).toBe(true);
   const before = tf.memory().numTensors;
   for (const [rows, levels, items] of [[3, [4, 5], 7], [2, [8, 8, 8, 3], 40]] as const) {
     const width = levels.reduce((a, b) => a + b, 0);
@@ -183,7 +185,7 @@ wasmTest('code scores: the gather-add and its scatter-add gradient equal tfjs au
 });
 
 wasmTest('fused dropout and ReLU + dropout equal x * mask (the mask kernel, same seed), gradients too', () => {
-  expect(hasFusedDropout()).toBe(true);
+  expect(hasKernel(DROPOUT_KERNEL)).toBe(true);
   const before = tf.memory().numTensors;
   for (const shape of [[6, 10], [3, 7, 13], [1, 3]]) {
     const rate = 0.3;

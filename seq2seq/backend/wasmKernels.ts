@@ -463,42 +463,8 @@ export function registerWasmKernels(): void {
   });
 }
 
-/** True when the active backend registers `name`. */
-function hasKernel(name: string): boolean {
+/** True when the active backend registers kernel `name` (semid's fused kernels exist on wasm only; callers fall back to composed ops). */
+export function hasKernel(name: string): boolean {
   return tf.getKernel(name, activeBackendName()) !== undefined;
 }
 
-/** True when the active backend has the fused attention kernels. */
-export function hasFusedAttention(): boolean {
-  return hasKernel(ATTENTION_KERNEL);
-}
-
-/** True when the active backend has the a^T b kernel. */
-export function hasMatMulTN(): boolean {
-  return hasKernel(MATMUL_TN_KERNEL);
-}
-
-/** True when the active backend has the dropout-mask kernel. */
-export function hasDropoutMaskKernel(): boolean {
-  return hasKernel(DROPOUT_MASK_KERNEL);
-}
-
-/** True when the active backend has the fused dropout kernels (and with them the fused ReLU + dropout). */
-export function hasFusedDropout(): boolean {
-  return hasKernel(DROPOUT_KERNEL);
-}
-
-/** True when the active backend has the code-scores kernels. */
-export function hasCodeScores(): boolean {
-  return hasKernel(CODE_SCORES_KERNEL);
-}
-
-/** True when the active backend has the fused softmax cross-entropy kernel. */
-export function hasSoftmaxCrossEntropy(): boolean {
-  return hasKernel(SOFTMAX_CE_KERNEL);
-}
-
-/** True when the active backend has the fused RMSNorm kernels. */
-export function hasFusedRmsNorm(): boolean {
-  return hasKernel(RMS_NORM_KERNEL);
-}
