@@ -33,7 +33,7 @@ export { runPipelineWith, pipelineStages, STAGE_NAMES } from './run.js';
 export type { StageImplementations, StageDirs, StageName, RunPipelineOptions } from './run.js';
 export {
   writeRunReport, collectReportInputs, readTrainingCurve, methodsFromMetrics, renderReportHtml, plotsFor, renderSvg,
-  REPORT_FILE as RUN_REPORT_FILE, parseValidationCurve, writeRecallCurves, parseCurveRun,
+  REPORT_FILE as RUN_REPORT_FILE, parseValidationCurve, parseReferenceCurve, writeRecallCurves, parseCurveRun,
 } from './report/index.js';
 export type { ReportInputs, Plot, TrainingPoint, CodebookLevel, MethodScores, CurvePoint, CurveRun, CurveRow } from './report/index.js';
 // Training the sequence model (`semid train`).

@@ -13,7 +13,7 @@ export const compareCommand: CommandModule<object, Args> = {
   describe: 'compare training runs: validation Recall@10 against training wall time, as an SVG chart and a JSON table',
   builder: (y) =>
     y
-      .option('run', { type: 'string', array: true, demandOption: true, describe: 'LABEL=MODELDIR (repeatable): a model directory from semid train' })
+      .option('run', { type: 'string', array: true, demandOption: true, describe: 'LABEL=MODELDIR (repeatable): a model directory from semid train, or LABEL=FILE: a reference script\'s JSONL log (e.g. sasrec_ref.py\'s stdout)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output path; writes OUT.svg and OUT.json' }) as never,
   handler: async (argv) => {
     const rows = await writeRecallCurves(argv.run.map(parseCurveRun), argv.out);

@@ -2,7 +2,7 @@
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCurveRun, parseValidationCurve, writeRecallCurves } from '../../pipelines/index.js';
+import { parseCurveRun, parseReferenceCurve, parseValidationCurve, writeRecallCurves } from '../../pipelines/index.js';
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + minutes * 60_000).toISOString();
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
@@ -49,4 +49,25 @@ test('writes OUT.svg and OUT.json with one line per run', async () => {
   expect(svg).toContain('Recall@10');
   const json = JSON.parse(await readFile(join(dir, 'curve.json'), 'utf8'));
   expect(json.points).toHaveLength(2);
+});
+
+test("a reference script's log (sasrec_ref.py's stdout) is a run too: its training seconds are the hours", async () => {
+  const log = [
+    line({ users: 3, items: 5 }),
+    line({ epoch: 5, trainSeconds: 360, loss: 10, valid: { 'recall@10': 0.05, 'ndcg@10': 0.02 } }),
+    line({ epoch: 10, trainSeconds: 720, loss: 9, valid: { 'recall@10': 0.07 } }),
+    line({ test: { 'recall@10': 0.06 }, bestValidNdcg10: 0.02, trainSeconds: 720 }),
+  ].join('\n');
+  const rows = parseReferenceCurve('ref', log, 'ref.jsonl');
+  expect(rows).toEqual([
+    { run: 'ref', step: 5, hours: 0.1, recall10: 0.05, ndcg10: 0.02 },
+    { run: 'ref', step: 10, hours: 0.2, recall10: 0.07 },
+  ]);
+  expect(() => parseReferenceCurve('ref', line({ test: {} }), 'x.jsonl')).toThrow(/x\.jsonl: no lines with "trainSeconds"/);
+  const dir = await mkdtemp(join(tmpdir(), 'semid-curves-'));
+  await writeFile(join(dir, 'ref.jsonl'), log);
+  await mkdir(join(dir, 'm'));
+  await writeFile(join(dir, 'm', 'metrics.jsonl'), [line({ step: 1, kind: 'train', time: at(0) }), line({ step: 9, kind: 'valid', 'recall@10': 0.04, time: at(12) })].join('\n'));
+  const both = await writeRecallCurves([{ label: 'ref', modelDir: join(dir, 'ref.jsonl') }, { label: 'm', modelDir: join(dir, 'm') }], join(dir, 'c'));
+  expect(both.map((r) => [r.run, r.hours])).toEqual([['ref', 0.1], ['ref', 0.2], ['m', 0.2]]);
 });

@@ -11,7 +11,7 @@ import type { PublishedResult } from '../runConfig.js';
 export { renderReportHtml, plotsFor, escapeHtml } from './html.js';
 export type { ReportInputs, Plot } from './html.js';
 export type { TrainingPoint, CodebookLevel, MethodScores, CurvePoint } from './charts.js';
-export { parseValidationCurve, writeRecallCurves, parseCurveRun } from './curves.js';
+export { parseValidationCurve, parseReferenceCurve, writeRecallCurves, parseCurveRun } from './curves.js';
 export type { CurveRun, CurveRow } from './curves.js';
 export { renderSvg } from './render.js';
 
