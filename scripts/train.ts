@@ -6,7 +6,7 @@ import { modelArchitectures, presetNames } from '../seq2seq/index.js';
 
 /** CLI flag (yargs camel-case) -> config field. */
 const FIELDS: Record<string, string> = {
-  steps: 'steps', batchSize: 'batchSize', lr: 'lr', warmupSteps: 'warmupSteps', schedule: 'schedule', weightDecay: 'weightDecay', clipNorm: 'clipNorm',
+  steps: 'steps', batchSize: 'batchSize', lr: 'lr', warmupSteps: 'warmupSteps', schedule: 'schedule', weightDecay: 'weightDecay', clipNorm: 'clipNorm', embeddingLr: 'embeddingLr', beta2: 'beta2',
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
@@ -34,6 +34,8 @@ export const trainCommand: CommandModule = {
     .option('warmup-steps', { type: 'number', describe: 'linear warm-up steps, then --schedule' })
     .option('schedule', { type: 'string', choices: ['rsqrt', 'cosine'], describe: 'after warm-up: 1/sqrt(step) (TIGER), or a cosine to 0 at --steps' })
     .option('weight-decay', { type: 'number', describe: 'AdamW decoupled weight decay' })
+    .option('embedding-lr', { type: 'number', describe: 'learning-rate multiplier of the embedding tables (sqrt(d_model) = SASRec\'s dynamics; default 1)' })
+    .option('beta2', { type: 'number', describe: 'Adam second-moment decay (default .999; SASRec uses .98)' })
     .option('clip-norm', { type: 'number', describe: 'gradient clipping by global norm (0 = off)' })
     .option('eval-every', { type: 'number', describe: 'validate every N steps (0 = never)' })
     .option('patience', { type: 'number', describe: 'early stopping: validations without improvement (0 = never)' })

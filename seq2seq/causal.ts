@@ -125,6 +125,7 @@ export function windowTrainingSet(data: TrainingData, batcher: Batcher, loss: (b
 
 export class CausalModel implements SequenceModel {
   readonly params: ParamStore;
+  readonly embeddingTables = ['shared', 'item'];
   private readonly L: number;
 
   constructor(readonly config: ModelConfig, readonly vocab: Vocab, params?: ParamStore) {

@@ -85,6 +85,12 @@ export interface TrainConfig {
    * lengths (the causal model's windows) use it; one-target examples keep the plain shuffle.
    */
   lengthBuckets: number;
+  /**
+   * Learning-rate multiplier of the model's embedding tables (`SequenceModel.embeddingTables`). Adam's step is
+   * scale-free, so a table initialised at std 1 moves sqrt(d) times slower, relative to its size, than SASRec's
+   * (std d^-0.5, scaled by sqrt(d) at the input): a multiplier of sqrt(d) gives the reference's dynamics.
+   */
+  embeddingLr: number;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -124,6 +130,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   monitor: 'ndcg@10',
   checkpointEvery: 200,
   lengthBuckets: 64,
+  embeddingLr: 1,
 };
 
 export interface Preset {
@@ -273,6 +280,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
     monitor: c.monitor,
     checkpointEvery: int('checkpointEvery', c.checkpointEvery, 1),
     lengthBuckets: int('lengthBuckets', c.lengthBuckets, 0),
+    embeddingLr: num('embeddingLr', c.embeddingLr, 0, 1000),
   };
 }
 

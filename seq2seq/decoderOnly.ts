@@ -46,6 +46,7 @@ interface DecoderOnlyScoringContext extends ScoringContext {
 
 export class DecoderOnly implements TokenModel {
   readonly params: ParamStore;
+  readonly embeddingTables = ['shared'];
   private readonly shape: AttentionShape;
   private readonly inner: number;
 

@@ -37,6 +37,7 @@ interface EncDecScoringContext extends ScoringContext {
 
 export class EncoderDecoder implements TokenModel {
   readonly params: ParamStore;
+  readonly embeddingTables = ['shared'];
   private readonly shape: AttentionShape;
   private readonly inner: number;
   private readonly gridCache = new Map<string, Int32Array>();

@@ -82,6 +82,8 @@ export interface SequenceModel {
   readonly config: ModelConfig;
   readonly vocab: Vocab;
   readonly params: ParamStore;
+  /** Names of the embedding tables in `params` (TrainConfig.embeddingLr scales their learning rate). */
+  readonly embeddingTables?: readonly string[];
   /** The model's training rows over the data (examples or sequence windows). */
   trainingSet(data: TrainingData): TrainingSet;
   /** The model as the decoder sees it. */

@@ -19,6 +19,7 @@ const USERS_PER_PASS = 256;
 
 export class SasRec implements SequenceModel {
   readonly params: ParamStore;
+  readonly embeddingTables = ['item'];
 
   constructor(readonly config: ModelConfig, readonly vocab: Vocab, params?: ParamStore) {
     this.params = params ?? SasRec.init(config, vocab);

@@ -69,8 +69,10 @@ export function learningRate(step: number, c: Pick<TrainConfig, 'lr' | 'warmupSt
 export class AdamW {
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
+  private readonly embeddings: ReadonlySet<string>;
 
   constructor(private readonly model: SequenceModel, private readonly c: TrainConfig) {
+    this.embeddings = new Set(model.embeddingTables ?? []);
     for (const [name, w] of model.params.vars) {
       this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
       this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
@@ -94,7 +96,7 @@ export class AdamW {
         v.assign(v1);
         const update = tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), epsilon)); // [...w]
         const decayed = w.rank >= 2 && weightDecay > 0 ? tf.mul(w, 1 - lr * weightDecay) : w; // [...w]
-        w.assign(tf.sub(decayed, tf.mul(update, lr)));
+        w.assign(tf.sub(decayed, tf.mul(update, this.embeddings.has(name) ? lr * this.c.embeddingLr : lr)));
       }
     });
   }
