@@ -2,13 +2,15 @@
 //
 // Layout of one example's context (encoder input, or the first part of the decoder-only stack):
 //   history items right-aligned (the most recent item last), the user token (PAD when there are no user
-//   buckets: masked) directly before the first kept item, padding in front of it. The user token's distance to
+//   buckets, or for user -1: masked) directly before the first kept item, with a model that reads text its K text
+//   positions directly before the user token (textContext.ts), padding in front. The user token's distance to
 //   the history must not depend on the longest history in the batch: relative position biases see it.
 //   Item slots keep their positions (1 + slot * perItem); the user token takes the slot before them.
 // `codes` mode: one position per code (P = 1 token per position); `item` mode: one position per item,
 // whose P = L code tokens are summed into one embedding. Histories are trimmed to the batch's longest.
 import type { SemanticIds } from '../tokenizer/index.js';
 import type { HistoryTokens } from './config.js';
+import { checkTextVector, textMarker } from './textContext.js';
 import { BOS, PAD, Vocab } from './vocab.js';
 
 export interface TokenBatch {
@@ -27,18 +29,36 @@ export interface TokenBatch {
   tgtIn: Int32Array; // [size, L]
   /** Decoder targets: the target's code tokens. */
   tgtOut: Int32Array; // [size, L]
+  /** Text of each row, for models with text tokens (textContext.ts); absent when the model reads no text. */
+  text?: TextBatch;
+}
+
+/** The rows' text vectors and which rows have one (the others' text positions are masked). */
+export interface TextBatch {
+  dim: number;
+  values: Float32Array; // [size, dim] zeros where a row has no text
+  /** 1 where the row's text may be dropped in training (a preference); 0 where it must stay (a DSI query) or is absent. */
+  droppable: Uint8Array; // [size]
+}
+
+/** Rows start..end-1 of a text batch. */
+export function textRows(t: TextBatch | undefined, start: number, end: number): TextBatch | undefined {
+  return t && { dim: t.dim, values: t.values.subarray(start * t.dim, end * t.dim), droppable: t.droppable.subarray(start, end) };
 }
 
 /** One training example (structurally the data layer's leave-one-out `Example`). */
-export interface Example {
-  user: number;
-  history: Int32Array;
+export interface Example extends ContextInput {
   target: number;
 }
 
 export interface ContextInput {
+  /** Dense user id; -1 = no user (a search query, an unknown user): the user position is masked. */
   user: number;
   history: Int32Array;
+  /** Text vector (a preference, a query) for models with text tokens; absent = no text (its positions are masked). */
+  text?: Float32Array | null;
+  /** Training: whether preference dropout may remove this row's text (default true; DSI's indexing rows keep theirs). */
+  textDroppable?: boolean;
 }
 
 /** Converts item codes into the token table once; batches then index it. */
@@ -47,7 +67,12 @@ export class Batcher {
   readonly L: number;
   readonly items: number;
 
-  constructor(readonly vocab: Vocab, itemCodes: SemanticIds, readonly maxHistory: number, readonly mode: HistoryTokens) {
+  /**
+   * `textTokens` / `textDim`: the model's text positions and vector size (textContext.ts); 0 = the contexts carry no
+   * text (a text given then is an error, never silently dropped).
+   */
+  constructor(readonly vocab: Vocab, itemCodes: SemanticIds, readonly maxHistory: number, readonly mode: HistoryTokens,
+    readonly textTokens = 0, readonly textDim = 0) {
     this.itemTokens = vocab.itemTokens(itemCodes);
     this.L = vocab.codeLength;
     this.items = this.itemTokens.length / this.L;
@@ -66,22 +91,25 @@ export class Batcher {
     const perItem = this.mode === 'item' ? 1 : L;
     let longest = 1;
     for (const c of inputs) longest = Math.max(longest, Math.min(c.history.length, this.maxHistory));
-    const srcLen = 1 + longest * perItem;
+    const K = this.textTokens;
+    const srcLen = K + 1 + longest * perItem;
     const size = inputs.length;
     const src = new Int32Array(size * srcLen * slots).fill(PAD);
     const srcMask = new Float32Array(size * srcLen);
     const srcGroup = new Int32Array(srcLen);
-    for (let p = 1; p < srcLen; p++) srcGroup[p] = 1 + Math.floor((p - 1) / perItem);
+    for (let p = K + 1; p < srcLen; p++) srcGroup[p] = 1 + Math.floor((p - K - 1) / perItem);
+    const text: TextBatch | undefined = K > 0 ? { dim: this.textDim, values: new Float32Array(size * this.textDim), droppable: new Uint8Array(size) } : undefined;
     for (let b = 0; b < size; b++) {
       const { user, history } = inputs[b];
       const base = b * srcLen;
       const kept = Math.min(history.length, this.maxHistory);
       const first = history.length - kept;
       const startSlot = longest - kept;
-      const userPos = startSlot * perItem; // the position right before the first kept item
+      const userPos = K + startSlot * perItem; // the position right before the first kept item
       const userTok = this.vocab.userToken(user);
       src[(base + userPos) * slots] = userTok;
       srcMask[base + userPos] = userTok === PAD ? 0 : 1;
+      this.placeText(inputs[b], b, base + userPos - K, src, srcMask, slots, text);
       for (let h = 0; h < kept; h++) {
         const item = history[first + h];
         this.checkItem(item, 'history');
@@ -89,18 +117,32 @@ export class Batcher {
         for (let l = 0; l < L; l++) {
           const tok = this.itemTokens[item * L + l];
           if (this.mode === 'item') {
-            const pos = 1 + slotItem;
+            const pos = K + 1 + slotItem;
             src[(base + pos) * slots + l] = tok;
             srcMask[base + pos] = 1;
           } else {
-            const pos = 1 + slotItem * L + l;
+            const pos = K + 1 + slotItem * L + l;
             src[base + pos] = tok;
             srcMask[base + pos] = 1;
           }
         }
       }
     }
-    return { size, srcLen, slots, src, srcMask, srcGroup };
+    return { size, srcLen, slots, src, srcMask, srcGroup, ...(text ? { text } : {}) };
+  }
+
+  /** Row b's text: markers at its K text positions (from `at`, a flat position) and its vector, when it has one. */
+  private placeText(input: ContextInput, b: number, at: number, src: Int32Array, srcMask: Float32Array, slots: number, text: TextBatch | undefined): void {
+    const t = input.text;
+    if (!t) return;
+    if (!text) throw new Error(`context of user ${input.user} has a text but the model reads no text (textTokens 0): train with text tokens to use preferences or queries`);
+    checkTextVector(t, this.textDim, `context of user ${input.user}`);
+    for (let k = 0; k < this.textTokens; k++) {
+      src[(at + k) * slots] = textMarker(k);
+      srcMask[at + k] = 1;
+    }
+    text.values.set(t, b * this.textDim);
+    text.droppable[b] = input.textDroppable === false ? 0 : 1;
   }
 
   /** A training batch from examples. */
@@ -147,6 +189,7 @@ export function batchRows(b: TokenBatch, start: number, end: number): TokenBatch
     size: end - start, srcLen: b.srcLen, slots: b.slots, srcGroup: b.srcGroup,
     src: b.src.subarray(start * ctx, end * ctx), srcMask: b.srcMask.subarray(start * b.srcLen, end * b.srcLen),
     tgtIn: b.tgtIn.subarray(start * L, end * L), tgtOut: b.tgtOut.subarray(start * L, end * L),
+    ...(b.text ? { text: textRows(b.text, start, end) } : {}),
   };
 }
 

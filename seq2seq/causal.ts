@@ -21,10 +21,11 @@ import {
   bucketGrid, codeScores, dense, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
 import {
-  crossEntropy, embedContext, initFeedForward, initSelfAttention, type ContextBatch, type ModelScorer, type ScorerOptions, type SequenceModel,
+  crossEntropy, embedModelContext, initFeedForward, modelBatcher, withTextDropout, initSelfAttention, type ContextBatch, type ModelScorer, type ScorerOptions, type SequenceModel,
   type TrainBatch, type TrainingData, type TrainingSet, type UserContext,
 } from './model.js';
 import { scorerMaxHistory } from './scorer.js';
+import { initTextContext } from './textContext.js';
 import { Vocab } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
@@ -88,7 +89,7 @@ export interface WindowBatch {
 
 /** Lays out windows (inputs = all but the last item, targets = all but the first) as a context batch. */
 export function windowBatch(batcher: Batcher, windows: readonly ContextInput[]): WindowBatch {
-  const inputs = windows.map((w) => ({ user: w.user, history: w.history.subarray(0, w.history.length - 1) }));
+  const inputs = windows.map((w) => ({ ...w, history: w.history.subarray(0, w.history.length - 1) }));
   const ctx = batcher.contexts(inputs);
   const S = ctx.srcLen;
   const pos: number[] = [];
@@ -109,8 +110,22 @@ export function checkCausal(c: ModelConfig): void {
   if (c.headLoss === 'catalog' && c.head !== 'parallel') throw new Error(`headLoss "catalog" needs the parallel head (head "${c.head}" is decoded by beam search, level by level)`);
 }
 
+/**
+ * Training windows; with text (batcher.textTokens > 0) each window carries the preference `data.text` gives it (the
+ * pipeline makes it from the user's items before the window, so no window's text names its own targets).
+ */
 export function windowTrainingSet(data: TrainingData, batcher: Batcher, loss: (b: WindowBatch, seeds: DropoutSeeds | null) => tf.Scalar): TrainingSet {
   const windows = sequenceWindows(data.sequences, batcher.maxHistory + 1);
+  if (batcher.textTokens > 0) {
+    if (!data.text) throw new Error(`the model reads text (textTokens ${batcher.textTokens}) but the training data has no texts: train through the pipeline (semid train --text-tokens) that makes preferences`);
+    const text = data.text;
+    const parts = new Map(data.sequences.map((s) => [s.user, s.items]));
+    for (const w of windows) {
+      const items = parts.get(w.user)!;
+      const start = w.history.byteOffset / Int32Array.BYTES_PER_ELEMENT - items.byteOffset / Int32Array.BYTES_PER_ELEMENT;
+      w.text = text.window(w.user, start, start + w.history.length);
+    }
+  }
   const make = (rows: readonly ContextInput[]): TrainBatch => {
     const b = windowBatch(batcher, rows);
     return {
@@ -141,12 +156,13 @@ export class CausalModel implements SequenceModel {
     p.normal('head.level', [vocab.codeLength, c.dModel], 1);
     initFeedForward(p, 'head', 'ln', c);
     p.ones('head.out', c.dModel);
+    initTextContext(p, c);
     return p;
   }
 
   /** Input embeddings [rows, S, d]: each item's code embeddings summed (+ its ID embedding), the user token. */
   private embed(ctx: ContextBatch, items: Int32Array): tf.Tensor {
-    const x = embedContext(this.params.get('shared'), ctx); // [rows, S, d]
+    const x = embedModelContext(this.params, this.config, ctx); // [rows, S, d]
     if (!this.config.idEmbedding) return x;
     const ids = tf.tensor1d(Int32Array.from(items, (i) => Math.max(i, 0)), 'int32'); // [rows*S]
     const real = tf.reshape(tf.tensor1d(Int32Array.from(items, (i) => (i >= 0 ? 1 : 0)), 'float32'), [-1, 1]); // [rows*S, 1]
@@ -195,7 +211,8 @@ export class CausalModel implements SequenceModel {
   /** Mean over targets of the ID's cross-entropy: per level (mean of levels), or over the catalog (`headLoss: catalog`). */
   loss(b: WindowBatch, seeds: DropoutSeeds | null): tf.Scalar {
     const s = seeds ?? NO_DROPOUT;
-    const { ctx, targetPos, targetItem } = b;
+    const { targetPos, targetItem } = b;
+    const ctx = withTextDropout(b.ctx, this.config, seeds);
     const n = targetPos.length;
     const d = this.config.dModel;
     const L = this.L;
@@ -236,7 +253,7 @@ export class CausalModel implements SequenceModel {
 
   /** The item -> code-token table and the context batcher, for the catalog the model is trained or scored on. */
   private bind(itemCodes: SemanticIds, maxHistory = this.config.maxHistory): Batcher {
-    const batcher = new Batcher(this.vocab, itemCodes, maxHistory, 'item');
+    const batcher = modelBatcher(this, itemCodes, maxHistory, 'item');
     this.itemTokens = batcher.itemTokens;
     const first = this.vocab.levelOffsets[0];
     this.codeColumns = Int32Array.from(batcher.itemTokens, (t) => t - first);

@@ -51,6 +51,15 @@ export interface ModelConfig {
   headLoss: HeadLoss;
   /** `causal` only: add a learned per-item ID embedding to each item's input token (SETRec's collaborative token). */
   idEmbedding: boolean;
+  /**
+   * Text in the context (Mender's embedding variant, textContext.ts): a text's vector of `textDim` values (the data set's
+   * text encoder, pipelines/text) is projected to this many context tokens; 0 = the model reads no text.
+   */
+  textTokens: number;
+  /** Values of the text vector the projection reads (set by `train` from the text encoder; 0 without text). */
+  textDim: number;
+  /** Training: chance that an example's preference text is left out in a step, so the model works with and without one. */
+  textDropout: number;
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -110,6 +119,9 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   head: 'autoregressive',
   headLoss: 'levels',
   idEmbedding: false,
+  textTokens: 0,
+  textDim: 0,
+  textDropout: 0.25,
   seed: 0,
 };
 
@@ -250,8 +262,18 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?
     head: oneOf('head', c.head, ['autoregressive', 'parallel'] as const),
     headLoss: oneOf('headLoss', c.headLoss, ['levels', 'catalog'] as const),
     idEmbedding: bool('idEmbedding', c.idEmbedding),
+    textTokens: int('textTokens', c.textTokens ?? 0, 0),
+    textDim: int('textDim', c.textDim ?? 0, 0),
+    textDropout: num('textDropout', c.textDropout ?? DEFAULT_MODEL_CONFIG.textDropout, 0, 1, false),
     seed: int('seed', c.seed, 0),
   };
+  if (resolved.textTokens > 0) {
+    if (resolved.textDim < 1) throw new Error(`\`textDim\` must be an integer >= 1 when textTokens is ${resolved.textTokens} (train sets it from the text encoder), got ${resolved.textDim}`);
+    if (!modelFactory(resolved.arch).textContext) {
+      const readers = modelArchitectures().filter((a) => modelFactory(a).textContext);
+      throw new Error(`\`textTokens\` needs an architecture that reads text context (${readers.join(', ')}), got arch "${resolved.arch}"`);
+    }
+  }
   modelFactory(resolved.arch).check?.(resolved);
   return resolved;
 }

@@ -13,12 +13,13 @@ import {
   type AttentionShape,
 } from './layers.js';
 import {
-  decoderStackWeights, embedContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
+  decoderStackWeights, embedModelContext, embedTokens, fromSlots, identityGrouping, initFeedForward, initSelfAttention, isIdentityGrouping, outputLogits, toSlots,
   type ContextBatch, type Grouping, type ScoringContext, type TokenModel, type TrainingData, type TrainingSet, type ModelScorer, type ScorerOptions, tokenTrainingSet,
 } from './model.js';
 import { Vocab } from './vocab.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { createStepScorer } from './scorer.js';
+import { initTextContext } from './textContext.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
 
@@ -69,6 +70,7 @@ export class EncoderDecoder implements TokenModel {
       initFeedForward(p, `dec.${i}`, 'ln3', c);
     }
     p.ones('dec.ln', c.dModel);
+    initTextContext(p, c);
     return p;
   }
 
@@ -98,7 +100,7 @@ export class EncoderDecoder implements TokenModel {
     const S = ctx.srcLen;
     const mask = tf.tensor2d(ctx.srcMask, [ctx.size, S]); // [batch, S]
     const bias = positionBias(p.get('enc.pos'), this.grid('enc', S, S), S, S); // [1, heads, S, S]
-    let x = dropout(embedContext(p.get('shared'), ctx), c.dropout, seeds.next()); // [batch, S, d]
+    let x = dropout(embedModelContext(p, c, ctx), c.dropout, seeds.next()); // [batch, S, d]
     for (let i = 0; i < c.encoderLayers; i++) {
       const h = rmsNorm(x, p.get(`enc.${i}.ln1`)); // [batch, S, d]
       x = tf.add(x, dropout(this.selfAttention(h, p.get(`enc.${i}.qkv`), p.get(`enc.${i}.o`), bias, mask, seeds), c.dropout, seeds.next())); // [batch, S, d]

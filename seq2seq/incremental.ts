@@ -15,6 +15,7 @@
 // Semantics are exactly the model's: log-probs equal the teacher-forced full forward's log-softmax.
 import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput } from '../decoding/index.js';
+import { textRows } from './batches.js';
 import type { ModelConfig } from './config.js';
 import { relativeBucket, type AttentionShape } from './layers.js';
 import { groupRows, type ContextBatch, type Grouping } from './model.js';
@@ -103,6 +104,7 @@ function sliceContext(ctx: ContextBatch, first: number, n: number): ContextBatch
   return {
     size: n, srcLen: ctx.srcLen, slots: ctx.slots, srcGroup: ctx.srcGroup,
     src: ctx.src.subarray(first * per, (first + n) * per), srcMask: ctx.srcMask.subarray(first * ctx.srcLen, (first + n) * ctx.srcLen),
+    ...(ctx.text ? { text: textRows(ctx.text, first, first + n) } : {}),
   };
 }
 

@@ -9,15 +9,19 @@ import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js'
 import { readVector, type StackWeights } from './incremental.js';
 import { dense, DropoutSeeds, ParamStore } from './layers.js';
 import { hasKernel, SOFTMAX_CE_KERNEL } from './backend/index.js';
+import { dropTextMask, textGatherIds, textTokenRows } from './textContext.js';
 import { PAD, Vocab } from './vocab.js';
 
 export type ContextBatch = Omit<TokenBatch, 'tgtIn' | 'tgtOut'>;
 
 /** What a scorer needs to know about a user (the one UserContext of scorers and evaluation). */
 export interface UserContext {
+  /** Dense user id, or -1 for none (a search query, a user the data set lacks). */
   user: number;
   /** Dense item ids, oldest first (the last `maxHistory` are used). */
   history: Int32Array;
+  /** Text vector (a preference, a search query) for a model with text tokens (textContext.ts); absent = no text. */
+  text?: Float32Array | null;
 }
 
 /** A user's training part: every item but the last two (validation and test targets), oldest first. */
@@ -33,6 +37,18 @@ export interface TrainingData {
   /** The split's one-target examples (history -> next item), built on first call: encoder-decoder style models. */
   examples(): readonly Example[];
   itemCodes: SemanticIds;
+  /** Text context of the rows, for models with text tokens (the pipeline's preferences and DSI's indexing task). */
+  text?: TrainingText;
+}
+
+/** Texts of the training rows, as vectors of the model's `textDim` (pipelines/text makes them). */
+export interface TrainingText {
+  /** Preference vector of example i of `examples()`, or null (no preference). */
+  example(i: number): Float32Array | null;
+  /** Preference vector of a causal window: the user's training sequence items [start, end) are the window. */
+  window(user: number, start: number, end: number): Float32Array | null;
+  /** DSI's indexing task: rows of (a text of an item -> that item), no history; their text is never dropped. */
+  indexing: readonly { text: Float32Array; target: number }[];
 }
 
 /** A batch as the trainer runs it: the model's loss and its rows, for running large batches in parts. */
@@ -173,15 +189,33 @@ export function decoderStackWeights(p: ParamStore, layers: number, ffNorm: strin
   };
 }
 
-/** Context embeddings [batch, S, d]: one token per position, or the sum of a position's tokens (`item` mode). */
-export function embedContext(table: tf.Tensor, ctx: ContextBatch): tf.Tensor {
+/**
+ * Context embeddings [batch, S, d]: one token per position, or the sum of a position's tokens (`item` mode). With
+ * `text` (the batch's text tokens [size*K, d], textContext.ts) the text markers take their rows.
+ */
+export function embedContext(table: tf.Tensor, ctx: ContextBatch, text: tf.Tensor2D | null = null): tf.Tensor {
   const { size, srcLen, slots } = ctx;
   const d = table.shape[1]!;
-  const ids = tf.tensor1d(ctx.src, 'int32'); // [size*srcLen*slots]
-  const e = tf.gather(table, ids); // [size*srcLen*slots, d]
+  const K = text ? text.shape[0] / size : 0;
+  const ids = tf.tensor1d(text ? textGatherIds(ctx.src, srcLen * slots, table.shape[0], K) : ctx.src, 'int32'); // [size*srcLen*slots]
+  const e = tf.gather(text ? tf.concat([table, text], 0) : table, ids); // [size*srcLen*slots, d]
   if (slots === 1) return tf.reshape(e, [size, srcLen, d]); // [size, srcLen, d]
   const keep = tf.reshape(tf.cast(tf.notEqual(ids, PAD), 'float32'), [size, srcLen, slots, 1]); // [size, srcLen, slots, 1]
   return tf.sum(tf.mul(tf.reshape(e, [size, srcLen, slots, d]), keep), 2); // [size, srcLen, d]
+}
+
+/** Context embeddings [batch, S, d] of a model that may read text: `embedContext` with the batch's projected text tokens. */
+export function embedModelContext(p: ParamStore, c: ModelConfig, ctx: ContextBatch): tf.Tensor {
+  const text = c.textTokens > 0 && ctx.text ? textTokenRows(p, c, ctx.text.values, ctx.size) : null; // [size*K, d]
+  return embedContext(p.get('shared'), ctx, text); // [batch, S, d]
+}
+
+/** A batch with preference dropout applied (training with seeds; the trainer's seeds make it resumable). */
+export function withTextDropout<B extends ContextBatch>(b: B, c: ModelConfig, seeds: DropoutSeeds | null): B {
+  if (!seeds || !b.text || c.textDropout === 0) return b;
+  const seed = seeds.next();
+  if (seed === null) return b;
+  return { ...b, srcMask: dropTextMask(b.src, b.srcMask, b.size, b.srcLen, b.slots, b.text.droppable, c.textDropout, seed) };
 }
 
 /** Token embeddings [rows, T, d]. */
@@ -279,12 +313,36 @@ export function identityGrouping(rows: number): Grouping {
   return { users: rows, groups: 1, slotRow: idx, rowSlot: idx.slice() };
 }
 
-/** Training rows of a token model: the split's one-target examples, batched by a Batcher. */
-export function tokenTrainingSet(model: TokenModel, data: TrainingData): TrainingSet {
+/** The batcher of a model's contexts (with its text positions when it reads text). */
+export function modelBatcher(model: SequenceModel, itemCodes: SemanticIds, maxHistory = model.config.maxHistory, mode = model.config.historyTokens): Batcher {
   const c = model.config;
-  const batcher = new Batcher(model.vocab, data.itemCodes, c.maxHistory, c.historyTokens);
+  return new Batcher(model.vocab, itemCodes, maxHistory, mode, c.textTokens, c.textDim);
+}
+
+/** The text data a model with text tokens trains on (an error when it has none: the text positions would never learn). */
+export function trainingText(c: ModelConfig, data: TrainingData): TrainingText | null {
+  if (c.textTokens === 0) return null;
+  if (!data.text) throw new Error(`the model reads text (textTokens ${c.textTokens}) but the training data has no texts: train through the pipeline (semid train --text-tokens) that makes preferences`);
+  return data.text;
+}
+
+/**
+ * Training rows of a token model: the split's one-target examples, batched by a Batcher; with text, each example
+ * carries its preference and DSI's indexing rows (item text -> item, no history, no user) follow the examples.
+ */
+export function tokenTrainingSet(model: TokenModel, data: TrainingData): TrainingSet {
+  const batcher = modelBatcher(model, data.itemCodes);
+  const text = trainingText(model.config, data);
   const examples = data.examples();
-  return { size: examples.length, batch: (indices) => tokenTrainBatch(model, batcher.batch(Array.from(indices, (i) => examples[i]))) };
+  const indexing = text?.indexing ?? [];
+  const row = (i: number): Example => {
+    if (i >= examples.length) {
+      const r = indexing[i - examples.length];
+      return { user: -1, history: new Int32Array(0), target: r.target, text: r.text, textDroppable: false };
+    }
+    return text ? { ...examples[i], text: text.example(i) } : examples[i];
+  };
+  return { size: examples.length + indexing.length, batch: (indices) => tokenTrainBatch(model, batcher.batch(Array.from(indices, row))) };
 }
 
 function tokenTrainBatch(model: TokenModel, b: TokenBatch): TrainBatch {
@@ -292,6 +350,6 @@ function tokenTrainBatch(model: TokenModel, b: TokenBatch): TrainBatch {
   return {
     size: b.size, targets: b.size * L, positions: b.srcLen + L, tokens: b.size * (b.srcLen * b.slots + L),
     rows: (start, end) => tokenTrainBatch(model, batchRows(b, start, end)),
-    loss: (seeds) => batchLoss(model, b, seeds),
+    loss: (seeds) => batchLoss(model, withTextDropout(b, model.config, seeds), seeds),
   };
 }

@@ -16,6 +16,7 @@ registerModel('encdec', {
   description: 'T5-style encoder-decoder over the history, decoding the next ID code by code (TIGER)',
   create: (c, vocab, params) => new EncoderDecoder(c, vocab, params),
   check: atLeast('encoderLayers', 1, 'encdec'),
+  textContext: true,
 });
 registerModel('decoder', {
   description: 'one causal stack over history codes then the target ID (RecGPT-style decoder-only)',
@@ -26,6 +27,7 @@ registerModel('causal', {
   create: (c, vocab, params) => new CausalModel(c, vocab, params),
   check: checkCausal,
   needsItems: (c) => c.idEmbedding,
+  textContext: true,
 });
 registerModel('sasrec', {
   description: 'SASRec baseline: item-id embeddings, causal stack, full softmax over items at every position',

@@ -16,6 +16,8 @@ export interface ModelFactory {
   check?(config: ModelConfig): void;
   /** Whether the model needs the catalog size in its vocabulary (per-item embeddings or an item softmax). */
   needsItems?(config: ModelConfig): boolean;
+  /** Whether the model reads text context tokens (`textTokens` > 0: preferences, DSI queries; textContext.ts). */
+  textContext?: boolean;
 }
 
 const factories = new Map<string, ModelFactory>();

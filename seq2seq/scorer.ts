@@ -11,9 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { backendTraits } from './backend/index.js';
-import { Batcher } from './batches.js';
 import { DEFAULT_INCREMENTAL, sessionBytesPerUser, type IncrementalDecoding } from './incremental.js';
-import { groupRows, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
+import { groupRows, modelBatcher, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
 import { BOS } from './vocab.js';
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -33,7 +32,7 @@ export function scorerMaxHistory(trained: number, asked: number | undefined): nu
 export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts: ScorerOptions = {}, cache?: IncrementalDecoding): StepScorer<UserContext> {
   const vocab = model.vocab;
   const maxHistory = scorerMaxHistory(model.config.maxHistory, opts.maxHistory);
-  const batcher = new Batcher(vocab, itemCodes, maxHistory, model.config.historyTokens);
+  const batcher = modelBatcher(model, itemCodes, maxHistory);
   const levels = [...vocab.levels];
   const L = levels.length;
   const backend = backendTraits();
@@ -44,7 +43,7 @@ export function createStepScorer(model: TokenModel, itemCodes: SemanticIds, opts
   }
   const sessionBudgetMB = positive('sessionBudgetMB', opts.sessionBudgetMB, 1024);
   const contextBudgetMB = positive('contextBudgetMB', opts.contextBudgetMB, DEFAULT_INCREMENTAL.contextBudgetMB);
-  const longestContext = 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);
+  const longestContext = model.config.textTokens + 1 + maxHistory * (model.config.historyTokens === 'item' ? 1 : L);
   // The plain path's steps hold every layer's temporaries for rows x T tokens in one tidy: at 256 users of
   // `tiger` that reached 2.8 GB of the 4 GB wasm heap (and aborted before the context pass was chunked).
   const PLAIN_MAX_USERS = 128;

@@ -59,9 +59,9 @@ export class Vocab {
     return this.levelOffsets[level] + code;
   }
 
-  /** The user's bucket token; without buckets, PAD (masked out). */
+  /** The user's bucket token; without buckets, or for user -1 (no user: a query, a user the data set lacks), PAD (masked out). */
   userToken(user: number): number {
-    if (this.userBuckets === 0) return PAD;
+    if (this.userBuckets === 0 || user < 0) return PAD;
     return this.userOffset + (hashUser(user) % this.userBuckets);
   }
 
