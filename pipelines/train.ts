@@ -4,11 +4,12 @@
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  createModel, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  createModel, getPreset, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { leaveOneOut, trainingSequences } from './data/index.js';
+import { itemFacets, TextEncoder, trainingTexts } from './text/index.js';
 import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
 import { readDataAndCodes } from './trainedModel.js';
@@ -38,6 +39,10 @@ export interface TrainModelOptions {
   validUsers?: number;
   /** Beam size of validation search. Default 20. */
   beam?: number;
+  /** Models with text tokens: DSI's indexing task (item texts -> item IDs) joins the training rows (for `semid search`). */
+  indexItems?: boolean;
+  /** Models with text tokens: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
+  textEncoderDim?: number;
   silent?: boolean;
 }
 
@@ -103,11 +108,22 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     if (!opts.silent) process.stderr.write(`${m}\n`);
   };
   const flat = splitOverrides(opts.overrides ?? {});
-  const modelFields = { ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model };
+  const modelFields: Partial<ModelConfig> = { ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model };
   const trainFields = { ...(opts.train ?? {}), ...flat.train };
   // A resumed run continues with the config it was started with (not today's preset defaults); fields given
   // explicitly win, and are reported. The model's shape cannot change under its checkpoint.
   const saved = opts.resume ? await savedRunConfig(opts.out) : null;
+  const { dataset, itemCodes } = await readDataAndCodes(opts.data, opts.tokenizer);
+  // A model that reads text: the text encoder is fitted on the item texts (kept from the run when resuming), and
+  // its size is the model's textDim.
+  const textTokens = modelFields.textTokens ?? saved?.model.textTokens ?? (opts.preset ? getPreset(opts.preset).model.textTokens : undefined) ?? 0;
+  let encoder: TextEncoder | null = null;
+  if (textTokens > 0) {
+    encoder = saved ? await TextEncoder.load(opts.out) : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
+    modelFields.textDim = encoder.textDim;
+  } else if (opts.indexItems) {
+    throw new Error('--index-items (DSI) trains item texts into the model: it needs --text-tokens >= 1');
+  }
   const modelConfig = saved ? resolveModelConfig({ ...saved.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
   const trainConfig = saved ? resolveTrainConfig({ ...saved.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
   if (saved) {
@@ -117,7 +133,6 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     if (trainChanges.length > 0) log(`train: resuming with changed trainer fields: ${trainChanges.join(', ')}`);
   }
 
-  const { dataset, itemCodes } = await readDataAndCodes(opts.data, opts.tokenizer);
   const items = dataset.items.keys.length;
   const sequences = trainingSequences(dataset.sequences);
   const targets = sequences.reduce((n, s) => n + s.items.length - 1, 0);
@@ -127,6 +142,11 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     sequences, itemCodes,
     examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory })),
   };
+  const textSeed = trainConfig.seed;
+  if (encoder) {
+    trainingData.text = trainingTexts(encoder, itemFacets(dataset), dataset.items.texts, trainingData.examples, sequences, { indexing: Boolean(opts.indexItems), seed: textSeed });
+    if (opts.indexItems && modelConfig.arch !== 'encdec') throw new Error(`--index-items (DSI) trains the encoder-decoder's query path; arch "${modelConfig.arch}" has none: use --arch encdec`);
+  }
   if (saved) await checkProvenance({ model: opts.out, data: opts.data, tokenizer: opts.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: opts.allowMismatch, command: 'train --resume' });
 
   await initBackend({ quiet: opts.silent });
@@ -135,8 +155,13 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
+  if (encoder) {
+    if (!saved) await encoder.save(opts.out);
+    log(`train: text context: ${modelConfig.textTokens} tokens from a ${encoder.textDim}-value text vector (${encoder.vocabulary.length} terms); ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
+  }
   await writeJsonAtomic(join(opts.out, 'config.json'), {
     model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null,
+    ...(encoder ? { text: { indexItems: Boolean(opts.indexItems), encoder: encoder.config, fingerprint: encoder.fingerprint(), seed: textSeed } } : {}),
     validation: { users: opts.validUsers ?? 500, beam: opts.beam ?? 20 },
     provenance: trainingProvenance(dataset.items.keys, itemCodes, { model: modelConfig, train: trainConfig }),
   });

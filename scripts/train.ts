@@ -10,7 +10,7 @@ const FIELDS: Record<string, string> = {
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
-  head: 'head', headLoss: 'headLoss', idEmbedding: 'idEmbedding',
+  head: 'head', headLoss: 'headLoss', idEmbedding: 'idEmbedding', textTokens: 'textTokens', textDropout: 'textDropout',
 };
 
 export const trainCommand: CommandModule = {
@@ -52,6 +52,10 @@ export const trainCommand: CommandModule = {
     .option('max-history', { type: 'number', describe: 'history items kept (default 20)' })
     .option('user-buckets', { type: 'number', describe: 'user hash buckets (default 2000; 0 = no user token)' })
     .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
+    .option('text-tokens', { type: 'number', describe: 'encdec/causal: read a text (preference, query) as this many context tokens, a learned projection of the text encoder\'s vector (0 = no text)' })
+    .option('text-dropout', { type: 'number', describe: 'with --text-tokens: chance that a training example\'s preference is left out in a step (default .25)' })
+    .option('text-dim', { type: 'number', describe: 'with --text-tokens: text encoder (TF-IDF + SVD of the item texts) dimensions per polarity half (default 64)' })
+    .option('index-items', { type: 'boolean', describe: 'with --text-tokens, encdec: add DSI\'s indexing task (item text -> its ID) so the model answers `semid search`' })
     .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })
     .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' }),
   handler: async (argv) => {
@@ -76,6 +80,8 @@ export const trainCommand: CommandModule = {
       overrides: { ...fromFile, ...flags },
       validUsers: a.validUsers as number,
       beam: a.beam as number,
+      indexItems: a.indexItems as boolean | undefined,
+      textEncoderDim: a.textDim as number | undefined,
     });
     if (result.interrupted) {
       const again = process.argv.slice(2).filter((x) => x !== '--resume');

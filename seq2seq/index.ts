@@ -19,7 +19,7 @@ export type { VocabLayout } from './vocab.js';
 export { Batcher, DataOrder, sequenceWindows } from './batches.js';
 export type { TokenBatch, Example as TrainingExample, ContextInput, DataPosition } from './batches.js';
 export type {
-  SequenceModel, TokenModel, TrainingData, TrainingSequence, TrainingSet, TrainBatch, ModelScorer, ScorerOptions, UserContext,
+  SequenceModel, TokenModel, TrainingData, TrainingSequence, TrainingSet, TrainingText, TrainBatch, ModelScorer, ScorerOptions, UserContext,
 } from './model.js';
 export { batchLoss, tokenTrainingSet } from './model.js';
 export { CausalModel, causalStack, initCausalStack, windowTrainingSet, windowBatch, contextItems } from './causal.js';
