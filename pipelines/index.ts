@@ -10,13 +10,18 @@ export { rankOf, recallAtK, ndcgAtK, parseKs, metricsFromRanks } from './metrics
 export type { Metrics } from './metrics.js';
 export {
   evaluateModel, rankWithModel, trainingPopularity, popularityRanks, denseRanks, popularityBuckets, beamMissRates,
-  runEvaluation, evenSample, nearestItemFallback,
+  runEvaluation, evenSample, nearestItemFallback, evaluatePreferenceModes, parsePreferenceModes, PREFERENCE_MODES, evaluateSearch, searchMetrics,
 } from './evaluate/index.js';
+export type { PreferenceMode, PreferenceEvalOptions, SearchEvalOptions } from './evaluate/index.js';
+// Text in the model: text encoder, preferences, BM25, noisy queries (pipelines/text); `semid search`.
+export * from './text/index.js';
+export { runSearch, searchQueries } from './search.js';
+export type { SearchHit, SearchResult, SearchOptions, RunSearchOptions } from './search.js';
 export type {
   UserContext, EvaluateModelOptions, RankOptions, ModelRanks, DenseOptions, PopularityBucket, BeamMissReport, EvaluationRunOptions,
 } from './evaluate/index.js';
 export {
-  runRecommend, writeRecommendations, resolveRequests, requestIssues, readRequestTable, parseShard, shardPath,
+  runRecommend, writeRecommendations, resolveRequests, requestIssues, readRequestTable, parseShard, shardPath, encodePreferences,
 } from './recommend.js';
 export type { RecommendRequest, RequestIssues, WriteRecommendationsOptions, ShardSummary, RecommendRunOptions } from './recommend.js';
 // Config-driven runs (`semid run`, `semid demo`) and the run report (`semid report`).

@@ -14,6 +14,7 @@ import {
 } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
 import { openTrainedModel } from './trainedModel.js';
+import { checkText, type TextEncoder } from './text/index.js';
 import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
 
 export { shardPath } from './shards.js';
@@ -26,12 +27,16 @@ export interface RecommendRequest {
   history: Int32Array;
   /** Input history items the catalog does not know (dropped from `history`). */
   unknownItems: string[];
+  /** The user's preference text (`--preference`, or the input's `preference` column), for a model with text tokens. */
+  preference?: string | null;
+  /** The preference's vector (the model's text encoder), set by runRecommend. */
+  text?: Float32Array | null;
 }
 
 export interface RequestIssues {
   /** Users with at least one history item the catalog does not know (those items were dropped). */
   unknownItems: { users: number; items: number; sample: { userKey: string; itemKeys: string[] }[] };
-  /** Users with no usable history: they get no recommendations. */
+  /** Users with no usable history and no preference: they get no recommendations. */
   emptyHistory: { users: number; sample: string[] };
   /** Input users the data set does not know (and, without a history column, have no history). */
   unknownUsers: { users: number; sample: string[] };
@@ -48,7 +53,7 @@ export function requestIssues(requests: readonly RecommendRequest[]): RequestIss
       issues.unknownItems.items += r.unknownItems.length;
       if (issues.unknownItems.sample.length < SAMPLE) issues.unknownItems.sample.push({ userKey: r.userKey, itemKeys: r.unknownItems.slice(0, 10) });
     }
-    if (r.history.length === 0) {
+    if (r.history.length === 0 && !r.text) {
       issues.emptyHistory.users += 1;
       if (issues.emptyHistory.sample.length < SAMPLE) issues.emptyHistory.sample.push(r.userKey);
     }
@@ -66,6 +71,17 @@ export function requestIssues(requests: readonly RecommendRequest[]): RequestIss
  * without it the data set's sequence of that user is used).
  */
 export function resolveRequests(
+  dataset: Pick<Dataset, 'items' | 'sequences'>,
+  input: { userKeys: string[]; histories: string[][] | null; preferences?: (string | null)[] | null } | null,
+  maxHistory: number,
+): RecommendRequest[] {
+  const requests = resolveHistories(dataset, input, maxHistory);
+  const preferences = input?.preferences;
+  if (preferences) requests.forEach((r, row) => { r.preference = preferences[row]; });
+  return requests;
+}
+
+function resolveHistories(
   dataset: Pick<Dataset, 'items' | 'sequences'>,
   input: { userKeys: string[]; histories: string[][] | null } | null,
   maxHistory: number,
@@ -92,12 +108,34 @@ export function resolveRequests(
   });
 }
 
-/** Reads `--input`: a Parquet file with `user_key` (utf8) and optionally `history` (list<utf8> item keys). */
-export async function readRequestTable(path: string): Promise<{ userKeys: string[]; histories: string[][] | null }> {
+/**
+ * Reads `--input`: a Parquet file with `user_key` (utf8), optionally `history` (list<utf8> item keys) and `preference`
+ * (utf8: the user's preference text; an empty or blank cell = no preference; text that is not UTF-8 is an error naming the row).
+ */
+export async function readRequestTable(path: string): Promise<{ userKeys: string[]; histories: string[][] | null; preferences: (string | null)[] | null }> {
   const table = await readParquetTable(path);
   const userKeys = readUtf8Column(table, 'user_key', path);
   const histories = hasColumn(table, 'history') ? readUtf8ListColumn(table, 'history', path) : null;
-  return { userKeys, histories };
+  const preferences = hasColumn(table, 'preference')
+    ? readUtf8Column(table, 'preference', path).map((t, row) => (t.trim() === '' ? null : checkText(t, `${path} row ${row} (user ${JSON.stringify(userKeys[row])}) preference`)))
+    : null;
+  return { userKeys, histories, preferences };
+}
+
+/** Sets each request's text vector from its preference (one encoding per distinct text); an error without a text encoder. */
+export function encodePreferences(requests: RecommendRequest[], encoder: TextEncoder | null, model: string): void {
+  if (!requests.some((r) => r.preference)) return;
+  if (!encoder) throw new Error(`${model} reads no text (trained without --text-tokens): preferences need a model trained with text tokens`);
+  const cache = new Map<string, Float32Array>();
+  for (const r of requests) {
+    if (!r.preference) continue;
+    let v = cache.get(r.preference);
+    if (!v) {
+      v = encoder.encodeKnown(r.preference, `the preference of user ${JSON.stringify(r.userKey)}`).vector;
+      cache.set(r.preference, v);
+    }
+    r.text = v;
+  }
 }
 
 /** Parses "i/n" (0-based shard i of n). */
@@ -205,13 +243,13 @@ async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): 
   const ranks: number[] = [];
   const itemKeys: string[] = [];
   const scores: number[] = [];
-  const served = requests.slice(from, to).filter((r) => r.history.length > 0);
+  const served = requests.slice(from, to).filter((r) => r.history.length > 0 || r.text);
   const progress = new Progress({ label, total: served.length, unit: 'user', silent: options.progress === false });
   const t0 = performance.now();
   let invalid = 0;
   for (let first = 0; first < served.length; first += batchSize) {
     const batch = served.slice(first, first + batchSize);
-    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history })));
+    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
     invalid += stats.invalid;
     batch.forEach((r, i) => {
       candidates[i].forEach((c, k) => {
@@ -266,6 +304,8 @@ export interface RecommendRunOptions {
   maxHistory?: number;
   /** Use a model whose recorded data set or tokenizer differ from the given ones (see provenance.ts). */
   allowMismatch?: boolean;
+  /** One preference text for every user (a model with text tokens; the input's `preference` column wins where set). */
+  preference?: string;
   progress?: boolean;
 }
 
@@ -276,13 +316,16 @@ export interface RecommendRunOptions {
 export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   await checkOutputFile(options.out);
+  if (options.preference !== undefined) checkText(options.preference, '--preference');
   const input = options.input ? await readRequestTable(options.input) : null;
-  const { dataset, itemCodes, model, ranker: scorer } = await openTrainedModel({
+  const { dataset, itemCodes, model, ranker: scorer, textEncoder } = await openTrainedModel({
     data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch,
     maxHistory: options.maxHistory, quiet: options.progress === false,
   });
   try {
     const requests = resolveRequests(dataset, input, options.maxHistory ?? model.config.maxHistory);
+    if (options.preference !== undefined) for (const r of requests) r.preference ??= options.preference;
+    encodePreferences(requests, textEncoder, options.model);
     const issues = requestIssues(requests);
     const log = (m: string): void => {
       if (options.progress !== false) process.stderr.write(`${m}\n`);
@@ -292,7 +335,7 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
     const shards = await writeRecommendations({
       scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
-      shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null }, progress: options.progress,
+      shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null, ...(options.preference !== undefined ? { preference: options.preference } : {}) }, progress: options.progress,
     });
     const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
     await writeJsonAtomic(reportPath, { users: requests.length, ...issues });

@@ -7,6 +7,9 @@ import { readDataset, type Dataset } from './data/index.js';
 import { rankerOf, type Ranker } from './evaluate/ranking.js';
 import { checkProvenance } from './provenance.js';
 import { readItemCodes } from './tokenize.js';
+import { TextEncoder } from './text/index.js';
+import { readJsonIfPresent } from '../tokenizer/io/index.js';
+import { join } from 'node:path';
 
 /** A data set and its items' semantic IDs, checked to have one ID per item. */
 export async function readDataAndCodes(data: string, tokenizer: string): Promise<{ dataset: Dataset; itemCodes: SemanticIds }> {
@@ -37,6 +40,18 @@ export interface TrainedModel {
   itemCodes: SemanticIds;
   model: SequenceModel;
   ranker: Ranker;
+  /** The text encoder of a model with text tokens (its preferences and queries), else null. */
+  textEncoder: TextEncoder | null;
+}
+
+/** The text encoder saved with a model that reads text, checked against the fingerprint its run recorded; null otherwise. */
+export async function openTextEncoder(modelDir: string, model: SequenceModel): Promise<TextEncoder | null> {
+  if (model.config.textTokens === 0) return null;
+  const encoder = await TextEncoder.load(modelDir);
+  const recorded = (await readJsonIfPresent<{ text?: { fingerprint?: string } }>(join(modelDir, 'config.json')))?.text?.fingerprint;
+  if (recorded && recorded !== encoder.fingerprint()) throw new Error(`${modelDir}: the text encoder (text/) is not the one the model was trained with (fingerprint ${encoder.fingerprint()}, config.json ${recorded})`);
+  if (encoder.textDim !== model.config.textDim) throw new Error(`${modelDir}: the text encoder gives ${encoder.textDim} values, the model reads textDim ${model.config.textDim}`);
+  return encoder;
 }
 
 /** Loads and checks everything inference needs; the caller disposes `model`. */
@@ -47,7 +62,8 @@ export async function openTrainedModel(o: OpenModelOptions): Promise<TrainedMode
   const model = await loadModel(o.model);
   try {
     // The model's own history window unless a shorter one is asked for (the scorer refuses a longer one).
-    return { dataset, itemCodes, model, ranker: rankerOf(model.scorer(itemCodes, { maxHistory: o.maxHistory })) };
+    const textEncoder = await openTextEncoder(o.model, model);
+    return { dataset, itemCodes, model, ranker: rankerOf(model.scorer(itemCodes, { maxHistory: o.maxHistory })), textEncoder };
   } catch (err) {
     model.dispose();
     throw err;

@@ -6,6 +6,7 @@ import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { recommendCommand } from './recommend.js';
+import { searchCommand } from './search.js';
 import { exportCommand } from './export.js';
 import { reportCommand } from './report.js';
 import { compareCommand } from './compare.js';
@@ -22,6 +23,7 @@ export const COMMANDS: CommandModule<any, any>[] = [
   trainCommand,
   evalCommand,
   recommendCommand,
+  searchCommand,
   exportCommand,
   reportCommand,
   compareCommand,

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
   DEFAULT_GENERATE, DEFAULT_GENERATED_DIR, DEFAULT_TEXT_TEMPLATE, IMPORT_FORMATS, checkDatasetOutput, datasetInfo, generateDataset, importDataset,
+  writePreferences,
 } from '../pipelines/index.js';
 import type { ImportFormat, Manifest } from '../pipelines/index.js';
 
@@ -85,9 +86,22 @@ const infoCommand: CommandModule = {
   },
 };
 
+const preferencesCommand: CommandModule = {
+  command: 'preferences',
+  describe: 'write preference texts (user_key, text) made from each user\'s items but the last (README "Preferences")',
+  builder: (y: Argv) => y
+    .option('data', { type: 'string', demandOption: true, describe: 'data set directory' })
+    .option('out', { type: 'string', describe: 'output Parquet file (default DIR/preferences.parquet)' }),
+  handler: async (argv) => {
+    const a = argv as Record<string, unknown>;
+    const { path, users, withText } = await writePreferences({ data: a.data as string, out: a.out as string | undefined });
+    process.stdout.write(`wrote preferences of ${withText} of ${users} users to ${path}\n`);
+  },
+};
+
 export const dataCommand: CommandModule = {
   command: 'data <command>',
-  describe: 'data sets: import public formats, generate the synthetic default, show info',
-  builder: (y: Argv) => y.command(importCommand).command(generateCommand).command(infoCommand).demandCommand(1),
+  describe: 'data sets: import public formats, generate the synthetic default, show info, make preference texts',
+  builder: (y: Argv) => y.command(importCommand).command(generateCommand).command(infoCommand).command(preferencesCommand).demandCommand(1),
   handler: () => undefined,
 };

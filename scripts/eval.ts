@@ -1,7 +1,7 @@
 // `semid eval`: Recall@K / NDCG@K of a model's constrained beam search (leave-one-out, full catalog),
 // with popularity and dense baselines, written as JSON.
 import type { Argv, CommandModule } from 'yargs';
-import { parseKs, runEvaluation } from '../pipelines/index.js';
+import { parseKs, parsePreferenceModes, runEvaluation } from '../pipelines/index.js';
 
 export const evalCommand: CommandModule = {
   command: 'eval',
@@ -25,6 +25,10 @@ export const evalCommand: CommandModule = {
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' })
     .option('sasrec-steps', { type: 'number', default: 0, describe: 'baseline: train SASRec (full-softmax CE, the sasrec preset) for N steps on the training part and rank the same users (0 = off)' })
     .option('sasrec-minutes', { type: 'number', describe: 'with --sasrec-steps: stop its training after M minutes' })
+    .option('task', { type: 'string', choices: ['recommend', 'search'], default: 'recommend', describe: 'recommend: next-item ranking; search (DSI): noisy item-title queries, the model against BM25 (Recall@K, MRR)' })
+    .option('queries', { type: 'number', describe: 'with --task search: number of queries, one per item spread over the catalog (default 1000)' })
+    .option('preference-mode', { type: 'string', describe: 'Mender\'s checks of a model trained with --text-tokens: none, history, steer, negative, comma-separated, or all' })
+    .option('preferences', { type: 'string', describe: 'with --preference-mode history: preference file (user_key, text); default DIR/preferences.parquet when present' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
@@ -48,8 +52,16 @@ export const evalCommand: CommandModule = {
       allowMismatch: a.allowMismatch as boolean,
       sasrecSteps: a.sasrecSteps as number,
       sasrecMinutes: a.sasrecMinutes as number | undefined,
+      task: a.task as 'recommend' | 'search',
+      queries: a.queries as number | undefined,
+      preferenceModes: typeof a.preferenceMode === 'string' ? parsePreferenceModes(a.preferenceMode) : undefined,
+      preferences: a.preferences as string | undefined,
     });
     const ks = report.ks as number[];
+    if (report.task === 'search' || report.task === 'preferences') {
+      process.stdout.write(`${formatTextReport(report, ks)}written to ${a.out as string}\n`);
+      return;
+    }
     const line = (name: string, m: Record<string, unknown>): string =>
       `${name.padEnd(11)} ${ks.map((k) => `R@${k} ${(m[`recall@${k}`] as number).toFixed(4)}  N@${k} ${(m[`ndcg@${k}`] as number).toFixed(4)}`).join('  ')}`;
     const baselines = report.baselines as Record<string, Record<string, unknown>>;
@@ -59,3 +71,32 @@ export const evalCommand: CommandModule = {
     process.stdout.write(`${report.users} users, ${(report.usersPerSecond as number).toFixed(1)} users/s; written to ${a.out as string}\n`);
   },
 };
+
+/** The lines `eval` prints for the search task and the preference checks. */
+function formatTextReport(report: Record<string, unknown>, ks: number[]): string {
+  const f = (x: unknown): string => (typeof x === 'number' ? x.toFixed(4) : String(x));
+  const metrics = (m: Record<string, unknown>): string => ks.map((k) => `R@${k} ${f(m[`recall@${k}`])}`).join('  ');
+  const lines: string[] = [];
+  if (report.task === 'search') {
+    const m = report.model as Record<string, unknown>;
+    const b = report.bm25 as Record<string, unknown>;
+    lines.push(`search, ${report.queries as number} queries (${report.queryRule as string})`);
+    lines.push(`model  ${metrics(m)}  MRR ${f(m.mrr)}`, `bm25   ${metrics(b)}  MRR ${f(b.mrr)}`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`preferences, ${report.users as number} ${report.split as string} users`);
+  lines.push(`none            ${metrics(report.none as Record<string, unknown>)}`);
+  const history = report.history as Record<string, unknown> | undefined;
+  if (history) lines.push(`history         ${metrics(history)}  (${history.withPreference as number} with a preference)`);
+  const steer = report.steer as Record<string, Record<string, unknown>> | undefined;
+  if (steer) lines.push(`steer (right)   ${metrics(steer.right)}`, `steer (wrong)   ${metrics(steer.wrong)}`);
+  const negative = report.negative as Record<string, Record<string, unknown>> | undefined;
+  if (negative) {
+    for (const [kind, r] of Object.entries(negative)) {
+      const before = Object.entries(r).find(([k]) => k.startsWith('shareBefore'));
+      const after = Object.entries(r).find(([k]) => k.startsWith('shareAfter'));
+      lines.push(`negative ${kind.padEnd(8)} share of the named ${kind} in the top 10: ${f(before?.[1])} -> ${f(after?.[1])} (${r.users as number} users)`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

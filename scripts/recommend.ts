@@ -9,7 +9,8 @@ export const recommendCommand: CommandModule = {
     .option('data', { type: 'string', demandOption: true, describe: 'data set directory (catalog and, without --input, the users)' })
     .option('tokenizer', { type: 'string', demandOption: true, describe: 'tokenizer directory TOKDIR (codes.parquet)' })
     .option('model', { type: 'string', demandOption: true, describe: 'model directory' })
-    .option('input', { type: 'string', describe: 'users.parquet: user_key, optional history (list of item keys)' })
+    .option('input', { type: 'string', describe: 'users.parquet: user_key, optional history (list of item keys), optional preference (text; empty = none)' })
+    .option('preference', { type: 'string', describe: 'a preference text for every user, e.g. "no OPI" or "looking for nail polish" (a model trained with --text-tokens)' })
     .option('out', { type: 'string', demandOption: true, describe: 'output recs.parquet (shards: recs-0000i-of-0000n.parquet)' })
     .option('top-k', { type: 'number', default: 10, describe: 'items per user' })
     .option('beam', { type: 'number', default: 20, describe: 'beam size (>= top-k)' })
@@ -35,6 +36,7 @@ export const recommendCommand: CommandModule = {
       excludeHistory: a.excludeHistory as boolean,
       maxHistory: a.maxHistory as number,
       allowMismatch: a.allowMismatch as boolean,
+      preference: a.preference as string | undefined,
     });
     for (const s of shards) {
       process.stdout.write(s.skipped

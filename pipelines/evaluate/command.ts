@@ -13,6 +13,8 @@ import { beamMissRates, type BeamMissReport } from './audit.js';
 import { BASELINES, itemNeighbourIndex, trainingPopularity, type BaselineContext, type BaselineResult, type ItemIndex } from './baselines.js';
 import { metricsByPopularity } from './buckets.js';
 import { nearestItemFallback } from './fallback.js';
+import { evaluatePreferenceModes, type PreferenceMode } from './preferences.js';
+import { evaluateSearch } from './search.js';
 import { checkTopK, evenSample, isCatalogScorer, rankerOf, rankWithModel, type ModelRanks, type RankOptions } from './ranking.js';
 
 export interface EvaluationRunOptions {
@@ -46,6 +48,14 @@ export interface EvaluationRunOptions {
   sasrecSteps?: number;
   /** Cut the SASRec baseline's training at this many minutes. */
   sasrecMinutes?: number;
+  /** `recommend` (default: next-item ranking, baselines) or `search` (DSI: noisy item-text queries vs BM25; search.ts). */
+  task?: 'recommend' | 'search';
+  /** Mender's preference checks instead of the plain ranking (preferences.ts); a model with text tokens. */
+  preferenceModes?: readonly PreferenceMode[];
+  /** With `history`: a preference file (user_key, text); default DIR/preferences.parquet when it exists. */
+  preferences?: string;
+  /** `search`: number of queries (default 1,000). */
+  queries?: number;
 }
 
 /**
@@ -61,12 +71,32 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
     maxHistory: options.maxHistory, quiet: options.progress === false,
   });
   try {
-    const report = await evaluate(options, opened);
+    const report = await evaluationJob(options, opened);
     await writeJsonAtomic(options.out, report);
     return report;
   } finally {
     opened.model.dispose();
   }
+}
+
+/** The job `eval` runs: search, the preference checks, or the plain ranking with baselines. */
+async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>): Promise<Record<string, unknown>> {
+  const ks = options.ks ?? [5, 10, 20];
+  const beamSize = options.beamSize ?? 20;
+  const where = { data: options.data, tokenizer: options.tokenizer, model: options.model, createdAt: new Date().toISOString() };
+  if (options.task === 'search') {
+    if (options.preferenceModes) throw new Error('--task search and --preference-mode are separate evaluations: run eval once for each');
+    return { ...(await evaluateSearch(opened, { ks, beamSize, queries: options.queries ?? options.users, batchSize: options.batchSize, progress: options.progress })), ...where };
+  }
+  if (options.task !== undefined && options.task !== 'recommend') throw new Error(`--task must be recommend or search, got "${String(options.task)}"`);
+  if (options.preferenceModes) {
+    const report = await evaluatePreferenceModes(opened, {
+      data: options.data, split: options.split, modes: options.preferenceModes, ks, beamSize, users: options.users, batchSize: options.batchSize,
+      excludeHistory: options.excludeHistory ?? false, preferences: options.preferences, maxHistory: options.maxHistory, progress: options.progress,
+    });
+    return { task: 'preferences', modes: options.preferenceModes, ...report, ...where };
+  }
+  return evaluate(options, opened);
 }
 
 /** The item embeddings' HNSW index, built on first use and shared by the dense baseline and the fallback. */

@@ -14,3 +14,7 @@ export type { BeamMissReport } from './audit.js';
 export { nearestItemFallback } from './fallback.js';
 export { runEvaluation } from './command.js';
 export type { EvaluationRunOptions } from './command.js';
+export { evaluatePreferenceModes, parsePreferenceModes, PREFERENCE_MODES } from './preferences.js';
+export type { PreferenceMode, PreferenceEvalOptions } from './preferences.js';
+export { evaluateSearch, searchMetrics } from './search.js';
+export type { SearchEvalOptions } from './search.js';

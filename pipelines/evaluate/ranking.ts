@@ -27,7 +27,8 @@ export interface RankOptions {
   scorer: Ranker;
   /** The catalog trie (beam search; unused by exact catalog scorers). */
   trie: PrefixTrie;
-  examples: readonly Example[];
+  /** Examples, each with its text vector (a preference, a query) for a model with text tokens. */
+  examples: readonly (Example & { text?: Float32Array | null })[];
   /** Items recommended per user (the largest K). */
   topK: number;
   beamSize: number;
@@ -63,7 +64,7 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
   const t0 = performance.now();
   for (let first = 0; first < examples.length; first += batchSize) {
     const batch = examples.slice(first, first + batchSize);
-    const contexts = batch.map((e) => ({ user: e.user, history: e.history }));
+    const contexts = batch.map((e) => ({ user: e.user, history: e.history, text: e.text ?? null }));
     const { candidates, stats } = await recommendBatch(options, contexts);
     batch.forEach((e, i) => {
       const items = Int32Array.from(candidates[i], (c) => c.item);

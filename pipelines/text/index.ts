@@ -12,3 +12,7 @@ export {
 export type { SteerVariant } from './preferences.js';
 export { trainingTexts, examplePreference, indexingTexts } from './trainingText.js';
 export type { TrainingTextOptions, TrainingTexts } from './trainingText.js';
+export { Bm25Index, DEFAULT_BM25 } from './bm25.js';
+export type { Bm25Config } from './bm25.js';
+export { noisyQueries, typo } from './queries.js';
+export type { SearchQuery } from './queries.js';
