@@ -83,7 +83,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
 async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>): Promise<Record<string, unknown>> {
   const ks = options.ks ?? [5, 10, 20];
   const beamSize = options.beamSize ?? 20;
-  const where = { data: options.data, tokenizer: options.tokenizer, model: options.model, createdAt: new Date().toISOString() };
+  const where = { data: options.data, tokenizer: options.tokenizer, modelDir: options.model, createdAt: new Date().toISOString() };
   if (options.task === 'search') {
     if (options.preferenceModes) throw new Error('--task search and --preference-mode are separate evaluations: run eval once for each');
     return { ...(await evaluateSearch(opened, { ks, beamSize, queries: options.queries ?? options.users, batchSize: options.batchSize, progress: options.progress })), ...where };
