@@ -135,7 +135,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   if (options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer)) {
     const sample = evenSample(examples.length, options.exactSample);
     beamMiss = await beamMissRates({
-      scorer, trie, ks, excludeHistory, progress: options.progress,
+      scorer, trie, ks, excludeHistory, progress: options.progress, domains,
       examples: sample.map((i) => examples[i]),
       recommended: sample.map((i) => modelRun.recommended[i]),
     });
