@@ -11,6 +11,7 @@ import {
 import { rankWithModel, runEvaluation } from '../../pipelines/evaluate/index.js';
 import { runRecommend } from '../../pipelines/recommend.js';
 import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
+import { writeRunReport } from '../../pipelines/report/index.js';
 import { runPipeline } from '../../pipelines/stages.js';
 import { trainModel } from '../../pipelines/train.js';
 import { openTrainedModel } from '../../pipelines/trainedModel.js';
@@ -153,5 +154,36 @@ describe('multi-domain data, one model', () => {
       .rejects.toThrow(`--init ${unified}: the model's config cannot change under its weights (dModel 32 -> 48)`);
     await expect(trainModel({ ...common, domain: 'beauty', out: join(dir, 'ft-bad2') }))
       .rejects.toThrow('--domain beauty: no such domain');
+  });
+
+  test('semid run: a merge data source, a unified model, per-domain fine-tuning and the per-domain table in the report', async () => {
+    const config = resolvePipelineConfig({
+      name: 'two domains',
+      data: { source: 'merge', domains: { office: join(dir, 'a'), science: join(dir, 'b') } },
+      embed: { dim: 16 },
+      tokenize: { levels: 2, codebookSize: 8, dedupSize: 40 },
+      train: { preset: 'tiny', trainer: { ...trainer, steps: 4 }, validUsers: 20, finetune: { steps: 3 } },
+      eval: { k: [5, 10], beam: 10 },
+      recommend: { users: 5, topK: 5, beam: 10 },
+    });
+    const runDir = join(dir, 'pipeline');
+    const result = await runPipeline({ config, runDir, report: false, log: () => undefined });
+    expect(result.outcomes.map((o) => o.status)).toEqual(['ran', 'ran', 'ran', 'ran', 'ran', 'ran']);
+    const table = JSON.parse(await readFile(join(runDir, 'eval', 'domains.json'), 'utf8')) as Record<string, Record<string, Record<string, number>>>;
+    expect(Object.keys(table)).toEqual(['office', 'science']);
+    for (const row of Object.values(table)) {
+      expect(Object.keys(row).sort()).toEqual(['dense', 'finetuned', 'popularity', 'unified']);
+      expect(row.finetuned['recall@10']).toBeGreaterThanOrEqual(0);
+    }
+    const ft = JSON.parse(await readFile(join(runDir, 'train', 'finetune', 'science', 'config.json'), 'utf8')) as { domain: string; train: { steps: number } };
+    expect(ft).toMatchObject({ domain: 'science', train: { steps: 3 } });
+    const html = await readFile(await writeRunReport(runDir), 'utf8');
+    expect(html).toContain('<h2>Per domain</h2>');
+    expect(html).toContain('finetuned R@10');
+
+    expect(() => resolvePipelineConfig({ data: { source: 'merge', domains: { office: join(dir, 'a') } } })).toThrow('`data.domains` must be an object of at least two domains');
+    expect(() => resolvePipelineConfig({ data: { source: 'merge', domains: { 'of fice': 'x', b: 'y' } } })).toThrow('keyed by domain names');
+    expect(() => resolvePipelineConfig({ data: { domains: { a: 'x', b: 'y' } } })).toThrow('`data.domains` applies only when `data.source` is "merge"');
+    expect(() => resolvePipelineConfig({ data: { source: 'merge', domains: { a: { format: 'inter-json' }, b: 'y' } } })).toThrow('`data.domains.a` must be a data set directory');
   });
 });
