@@ -79,8 +79,8 @@ export interface TokenizeSection {
 
 export interface TrainSection {
   preset: (typeof PRESETS)[number];
-  /** The architecture; absent: the preset's (e.g. `causal` for the causal preset, else the encoder-decoder). */
-  arch?: (typeof ARCHS)[number];
+  /** The architecture; default: the preset's (`causal` and `sasrec` for their presets, else the encoder-decoder). */
+  arch: (typeof ARCHS)[number];
   /** Model fields over the preset (e.g. `dModel`, `layers`), checked by the trainer's own validation. */
   model: Record<string, unknown>;
   /** Trainer fields (e.g. `steps`, `batchSize`, `lr`, `evalEvery`), checked by the trainer's own validation. */
@@ -151,7 +151,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   data: { source: 'generate', generate: {}, domains: {}, files: {}, options: {}, maxHistory: 20 },
   embed: { source: 'text', method: 'tfidf-svd', dim: 256, allowMissing: false, options: {} },
   tokenize: { method: 'rqkmeans', levels: 3, codebookSize: 256, options: {} },
-  train: { preset: 'small', model: {}, trainer: {}, validUsers: 500, validBeam: 20, finetune: { steps: 0, trainer: {} } },
+  train: { preset: 'small', arch: 'encdec', model: {}, trainer: {}, validUsers: 500, validBeam: 20, finetune: { steps: 0, trainer: {} } },
   eval: { split: 'test', k: [5, 10, 20], beam: 20, maxUsers: 0 },
   recommend: { users: 'all', topK: 10, beam: 20, excludeHistory: true },
   report: {},
@@ -343,9 +343,10 @@ function resolveTrain(value: Json): TrainSection {
   const s = section(value, 'train', ['preset', 'arch', 'model', 'trainer', 'validUsers', 'validBeam', 'finetune']);
   const validBeam = integer(s.validBeam, 'train.validBeam', 10, d.validBeam);
   const f = section(s.finetune, 'train.finetune', ['steps', 'trainer']);
+  const preset = oneOf(s.preset, 'train.preset', PRESETS, d.preset);
   return {
-    preset: oneOf(s.preset, 'train.preset', PRESETS, d.preset),
-    ...(s.arch === undefined ? {} : { arch: oneOf(s.arch, 'train.arch', ARCHS, 'encdec') }),
+    preset,
+    arch: oneOf(s.arch, 'train.arch', ARCHS, preset === 'causal' || preset === 'sasrec' ? preset : 'encdec'),
     model: record(s.model, 'train.model'),
     trainer: record(s.trainer, 'train.trainer'),
     validUsers: integer(s.validUsers, 'train.validUsers', 0, d.validUsers),

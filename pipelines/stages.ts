@@ -44,7 +44,7 @@ function prefixed<T>(field: string, fn: () => T): T {
 export function trainerConfigs(config: PipelineConfig) {
   const { preset, arch, model, trainer } = config.train;
   return {
-    model: prefixed('train.model', () => resolveModelConfig({ maxHistory: config.data.maxHistory, ...(arch ? { arch } : {}), seed: config.seed, ...model }, preset)),
+    model: prefixed('train.model', () => resolveModelConfig({ maxHistory: config.data.maxHistory, arch, seed: config.seed, ...model }, preset)),
     train: prefixed('train.trainer', () => resolveTrainConfig({ seed: config.seed, ...trainer }, preset)),
   };
 }

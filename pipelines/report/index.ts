@@ -95,7 +95,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
     report.dataset ?? '',
     manifest ? `${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions` : '',
     tokenize.method ? `${tokenize.method} ${tokenize.levels} x ${tokenize.codebookSize}` : '',
-    train.preset ? `model ${train.preset}${train.arch ? ` (${train.arch})` : ''}` : '',
+    train.preset ? `model ${train.preset} (${train.arch})` : '',
   ].filter(Boolean).join(' · ');
   const modelName = `semid ${train.preset ?? ''}`.trim();
   const bucketCounts = tokenizer?.bucketCounts ?? buckets ?? undefined;
