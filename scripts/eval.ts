@@ -25,6 +25,7 @@ export const evalCommand: CommandModule = {
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' })
     .option('sasrec-steps', { type: 'number', default: 0, describe: 'baseline: train SASRec (full-softmax CE, the sasrec preset) for N steps on the training part and rank the same users (0 = off)' })
     .option('sasrec-minutes', { type: 'number', describe: 'with --sasrec-steps: stop its training after M minutes' })
+    .option('domain', { type: 'string', describe: 'multi-domain data set: evaluate this domain\'s users only (default: every domain, reported per domain and overall)' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
@@ -48,6 +49,7 @@ export const evalCommand: CommandModule = {
       allowMismatch: a.allowMismatch as boolean,
       sasrecSteps: a.sasrecSteps as number,
       sasrecMinutes: a.sasrecMinutes as number | undefined,
+      domain: a.domain as string | undefined,
     });
     const ks = report.ks as number[];
     const line = (name: string, m: Record<string, unknown>): string =>
@@ -56,6 +58,12 @@ export const evalCommand: CommandModule = {
     process.stdout.write(`${line('model', report)}\n${line('popularity', baselines.popularity)}\n`);
     if (!baselines.dense.skipped) process.stdout.write(`${line('dense', baselines.dense)}\n`);
     if (baselines.sasrec) process.stdout.write(`${line('sasrec', baselines.sasrec)}  (${baselines.sasrec.steps as number} steps, ${(baselines.sasrec.trainSeconds as number).toFixed(0)} s)\n`);
+    const byDomain = report.byDomain as Record<string, Record<string, Record<string, unknown> | number>> | undefined;
+    for (const [name, d] of Object.entries(byDomain ?? {})) {
+      if (typeof d.model !== 'object') continue;
+      process.stdout.write(`domain ${name} (${d.users as number} users)\n  ${line('model', d.model)}\n  ${line('popularity', d.popularity as Record<string, unknown>)}\n`);
+      if (typeof d.dense === 'object') process.stdout.write(`  ${line('dense', d.dense)}\n`);
+    }
     process.stdout.write(`${report.users} users, ${(report.usersPerSecond as number).toFixed(1)} users/s; written to ${a.out as string}\n`);
   },
 };

@@ -53,7 +53,9 @@ export const trainCommand: CommandModule = {
     .option('user-buckets', { type: 'number', describe: 'user hash buckets (default 2000; 0 = no user token)' })
     .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
     .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })
-    .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' }),
+    .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' })
+    .option('domain', { type: 'string', describe: 'multi-domain data set: train and validate on this domain\'s users only' })
+    .option('init', { type: 'string', describe: 'fine-tune: start from this trained MODELDIR (its model config and weights; its trainer config under the given flags; all weights train)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     let fromFile: Record<string, unknown> = {};
@@ -76,6 +78,8 @@ export const trainCommand: CommandModule = {
       overrides: { ...fromFile, ...flags },
       validUsers: a.validUsers as number,
       beam: a.beam as number,
+      domain: a.domain as string | undefined,
+      init: a.init as string | undefined,
     });
     if (result.interrupted) {
       const again = process.argv.slice(2).filter((x) => x !== '--resume');

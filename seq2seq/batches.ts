@@ -2,7 +2,9 @@
 //
 // Layout of one example's context (encoder input, or the first part of the decoder-only stack):
 //   history items right-aligned (the most recent item last), the user token (PAD when there are no user
-//   buckets: masked) directly before the first kept item, padding in front of it. The user token's distance to
+//   buckets: masked) directly before the first kept item, padding in front of it. A model with domain tokens
+//   (multi-domain data) puts the context's domain token in that slot instead: the domain is what the model must
+//   know to generate in the right catalog, and one slot keeps every model's layout unchanged. The user token's distance to
 //   the history must not depend on the longest history in the batch: relative position biases see it.
 //   Item slots keep their positions (1 + slot * perItem); the user token takes the slot before them.
 // `codes` mode: one position per code (P = 1 token per position); `item` mode: one position per item,
@@ -34,11 +36,15 @@ export interface Example {
   user: number;
   history: Int32Array;
   target: number;
+  /** The user's domain (multi-domain data), for the domain token. */
+  domain?: number;
 }
 
 export interface ContextInput {
   user: number;
   history: Int32Array;
+  /** The user's domain (multi-domain data): a model with domain tokens needs it. */
+  domain?: number;
 }
 
 /** Converts item codes into the token table once; batches then index it. */
@@ -57,6 +63,15 @@ export class Batcher {
     if (!Number.isInteger(item) || item < 0 || item >= this.items) {
       throw new Error(`${what} item id ${item} is outside the ${this.items} items that have semantic IDs`);
     }
+  }
+
+  /** The token of the slot before the history: the domain's (models with domain tokens), else the user's. */
+  private slotToken(input: ContextInput): number {
+    if (this.vocab.domains === 0) return this.vocab.userToken(input.user);
+    if (input.domain === undefined || input.domain < 0) {
+      throw new Error(`user ${input.user}: the model has ${this.vocab.domains} domain tokens but the context names no domain (a multi-domain model needs each user's domain)`);
+    }
+    return this.vocab.domainToken(input.domain);
   }
 
   /** Context tokens only (the scorer's input). */
@@ -79,7 +94,7 @@ export class Batcher {
       const first = history.length - kept;
       const startSlot = longest - kept;
       const userPos = startSlot * perItem; // the position right before the first kept item
-      const userTok = this.vocab.userToken(user);
+      const userTok = this.slotToken(inputs[b]);
       src[(base + userPos) * slots] = userTok;
       srcMask[base + userPos] = userTok === PAD ? 0 : 1;
       for (let h = 0; h < kept; h++) {
@@ -128,12 +143,14 @@ export class Batcher {
  * so every item after the first of a sequence is a target of exactly one window (the window's items after its
  * first). Sequences of one item give none. Users in the given order, each user's windows oldest first.
  */
-export function sequenceWindows(sequences: readonly { user: number; items: Int32Array }[], size: number): ContextInput[] {
+export function sequenceWindows(sequences: readonly { user: number; items: Int32Array; domain?: number }[], size: number): ContextInput[] {
   if (!Number.isInteger(size) || size < 2) throw new Error(`window size must be an integer >= 2, got ${size}`);
   const out: ContextInput[] = [];
-  for (const { user, items } of sequences) {
+  for (const { user, items, domain } of sequences) {
     const mine: ContextInput[] = [];
-    for (let end = items.length; end >= 2; end -= size - 1) mine.push({ user, history: items.subarray(Math.max(0, end - size), end) });
+    for (let end = items.length; end >= 2; end -= size - 1) {
+      mine.push({ user, history: items.subarray(Math.max(0, end - size), end), ...(domain !== undefined ? { domain } : {}) });
+    }
     out.push(...mine.reverse());
   }
   return out;

@@ -85,7 +85,7 @@ export interface WindowBatch {
 
 /** Lays out windows (inputs = all but the last item, targets = all but the first) as a context batch. */
 export function windowBatch(batcher: Batcher, windows: readonly ContextInput[]): WindowBatch {
-  const inputs = windows.map((w) => ({ user: w.user, history: w.history.subarray(0, w.history.length - 1) }));
+  const inputs = windows.map((w) => ({ ...w, history: w.history.subarray(0, w.history.length - 1) }));
   const ctx = batcher.contexts(inputs);
   const S = ctx.srcLen;
   const pos: number[] = [];

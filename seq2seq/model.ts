@@ -18,12 +18,16 @@ export interface UserContext {
   user: number;
   /** Dense item ids, oldest first (the last `maxHistory` are used). */
   history: Int32Array;
+  /** The user's domain (multi-domain data): models with domain tokens read it. */
+  domain?: number;
 }
 
 /** A user's training part: every item but the last two (validation and test targets), oldest first. */
 export interface TrainingSequence {
   user: number;
   items: Int32Array;
+  /** The user's domain (multi-domain data). */
+  domain?: number;
 }
 
 /** What training gets from the data layer; a model takes the form it trains on. */
