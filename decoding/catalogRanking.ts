@@ -48,12 +48,38 @@ export function sumLevelScores(levelLogProbs: Float32Array, levels: readonly num
   return out;
 }
 
+/** scores [users, items] with row u shifted by -offsets[u], in place (logits minus their log-normaliser). */
+export function subtractRows(scores: Float32Array, offsets: ArrayLike<number>): Float32Array {
+  const users = offsets.length;
+  const items = users > 0 ? scores.length / users : 0;
+  if (!Number.isInteger(items)) throw new Error(`${scores.length} scores are not a whole number of rows for ${users} users`);
+  for (let u = 0; u < users; u++) {
+    const o = offsets[u];
+    for (let i = u * items, end = i + items; i < end; i++) scores[i] -= o;
+  }
+  return scores;
+}
+
 export interface CatalogRankOptions {
   topK: number;
   /** Leave out the user's history items (the masked protocol of S3-Rec's full-sort evaluation). */
   excludeHistory?: boolean;
   /** Each item's semantic ID, for the candidates' `ids` (empty arrays when absent). */
   idsOf?: (item: number) => Int32Array;
+  /** Only these items may be returned (e.g. the users' domain's items; null/absent: all), as beam search's `allowItems`. */
+  allowItems?: ArrayLike<number> | null;
+}
+
+/** 1 for each allowed item (null: every item is); the error names an item outside the catalog. */
+function allowMask(items: number, allowItems: ArrayLike<number> | null | undefined): Uint8Array | null {
+  if (!allowItems) return null;
+  const mask = new Uint8Array(items);
+  for (let i = 0; i < allowItems.length; i += 1) {
+    const item = allowItems[i];
+    if (!Number.isInteger(item) || item < 0 || item >= items) throw new Error(`allowItems: item ${item} is not in the catalog (items are 0..${items - 1})`);
+    mask[item] = 1;
+  }
+  return mask;
 }
 
 /** The exact top-K items of every user, best first, with their scores. */
@@ -61,6 +87,7 @@ export async function rankCatalog<C extends { history: Int32Array }>(scorer: Cat
   const { topK } = options;
   if (!Number.isInteger(topK) || topK < 1) throw new Error(`\`topK\` must be an integer >= 1, got ${topK}`);
   const chunk = scorer.maxUsersPerCall ?? contexts.length;
+  const allowed = allowMask(scorer.items, options.allowItems);
   const out: Candidate[][] = [];
   for (let first = 0; first < contexts.length; first += chunk) {
     const part = contexts.slice(first, first + chunk);
@@ -69,7 +96,10 @@ export async function rankCatalog<C extends { history: Int32Array }>(scorer: Cat
     part.forEach((ctx, u) => {
       const row = scores.subarray(u * scorer.items, (u + 1) * scorer.items);
       const history = options.excludeHistory ? new Set(ctx.history) : null;
-      const top = topItems(row, topK, history ? (item) => history.has(item) : undefined);
+      const skip = history && allowed ? (item: number) => !allowed[item] || history.has(item)
+        : history ? (item: number) => history.has(item)
+          : allowed ? (item: number) => !allowed[item] : undefined;
+      const top = topItems(row, topK, skip);
       out.push(Array.from(top, (item) => ({ item, score: row[item], ids: options.idsOf?.(item) ?? new Int32Array(0) })));
     });
   }

@@ -4,13 +4,14 @@
 // the shards whose files match their reports (shards.ts), and never leaves a partial file that looks complete.
 // Each shard is locked while it is computed (parallel `--shard i/n` workers never collide). Users whose input
 // has unknown items or an empty history are counted and listed (sample keys) in the sidecar, never dropped silently.
+// On a multi-domain data set a user gets items of its own domain only (an unknown user: its last history item's).
 import { access } from 'node:fs/promises';
 import { PrefixTrie } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { acquireLock, checkOutputFile, Progress, sha256, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
   float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
-  type Dataset,
+  domainIndex, type Dataset, type DomainIndex,
 } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
 import { openTrainedModel } from './trainedModel.js';
@@ -168,6 +169,8 @@ export interface WriteRecommendationsOptions {
   /** Recorded in the sidecar and checked on resume (e.g. the model directory). */
   fingerprint?: Record<string, unknown>;
   progress?: boolean;
+  /** A multi-domain data set's domains: each user gets items of its domain only. */
+  domains?: DomainIndex | null;
 }
 
 export interface ShardSummary {
@@ -249,7 +252,7 @@ async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): 
   let invalid = 0;
   for (let first = 0; first < served.length; first += batchSize) {
     const batch = served.slice(first, first + batchSize);
-    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
+    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory, domains: options.domains }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
     invalid += stats.invalid;
     batch.forEach((r, i) => {
       candidates[i].forEach((c, k) => {
@@ -336,6 +339,7 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
       scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
       shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null, ...(options.preference !== undefined ? { preference: options.preference } : {}) }, progress: options.progress,
+      domains: domainIndex(dataset),
     });
     const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
     await writeJsonAtomic(reportPath, { users: requests.length, ...issues });

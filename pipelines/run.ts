@@ -55,6 +55,7 @@ export interface StageImplementations {
 function dataFiles(config: PipelineConfig): string[] {
   if (config.data.source === 'import') return Object.values(config.data.files);
   if (config.data.source === 'path') return [config.data.path!];
+  if (config.data.source === 'merge') return Object.values(config.data.domains).flatMap((d) => (d.path ? [d.path] : Object.values(d.files)));
   return [];
 }
 

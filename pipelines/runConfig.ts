@@ -3,8 +3,9 @@
 // (unknown keys too), so a typo fails in the first second rather than after an hour of training.
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { DOMAIN_NAME } from './data/domains.js';
 
-export const DATA_SOURCES = ['generate', 'import', 'path'] as const;
+export const DATA_SOURCES = ['generate', 'import', 'path', 'merge'] as const;
 export const IMPORT_FORMATS = ['s3rec', 'inter-json', 'movielens', 'amazon', 'parquet', 'csv'] as const;
 /** Import files by their `semid data import` flag name. */
 export const IMPORT_FILE_FLAGS = ['sequences', 'interactions', 'items', 'ratings', 'movies', 'reviews', 'meta'] as const;
@@ -14,13 +15,26 @@ export const IMPORT_OPTIONS = [
   'timeColumn', 'ratingColumn', 'itemKeyColumn', 'categoriesColumn', 'delimiter', 'listSeparator', 'quiet',
 ] as const;
 export const EMBED_SOURCES = ['text', 'import'] as const;
-export const PRESETS = ['tiny', 'small', 'tiger'] as const;
-export const ARCHS = ['encdec', 'decoder'] as const;
+export const PRESETS = ['tiny', 'small', 'causal', 'sasrec', 'tiger'] as const;
+export const ARCHS = ['encdec', 'decoder', 'causal', 'sasrec'] as const;
 export const SPLITS = ['valid', 'test'] as const;
 
+/** One domain of a `merge` data source: a data set directory, or files to import (as `data.format`/`files`/`options`). */
+export interface DomainSource {
+  path?: string;
+  format?: (typeof IMPORT_FORMATS)[number];
+  files: Record<string, string>;
+  options: Record<string, unknown>;
+}
+
 export interface DataSection {
-  /** `generate` the built-in synthetic data set, `import` public/user files, or use a data set at `path`. */
+  /**
+   * `generate` the built-in synthetic data set, `import` public/user files, use a data set at `path`, or `merge`
+   * several domains' data sets into one multi-domain data set (`domains`; `semid data merge`).
+   */
   source: (typeof DATA_SOURCES)[number];
+  /** Source `merge`: each domain's data (name -> source), in merge order. */
+  domains: Record<string, DomainSource>;
   /** Generator sizes and seed (source `generate`); unset fields take the generator's defaults. */
   generate: { users?: number; items?: number; seed?: number; minHistory?: number; maxHistory?: number };
   /** Import format (source `import`), as `semid data import --format`. */
@@ -65,6 +79,7 @@ export interface TokenizeSection {
 
 export interface TrainSection {
   preset: (typeof PRESETS)[number];
+  /** The architecture; default: the preset's (`causal` and `sasrec` for their presets, else the encoder-decoder). */
   arch: (typeof ARCHS)[number];
   /** Model fields over the preset (e.g. `dModel`, `layers`), checked by the trainer's own validation. */
   model: Record<string, unknown>;
@@ -73,6 +88,12 @@ export interface TrainSection {
   /** Validation during training: users sampled from the validation split (0 = none) and the beam size. */
   validUsers: number;
   validBeam: number;
+  /**
+   * Multi-domain data: after the unified model, fine-tune it on each domain for `steps` steps (0 = none) into
+   * RUN/train/finetune/NAME, trainer fields `trainer` over the unified run's; eval then reports each domain's
+   * unified and fine-tuned figures side by side.
+   */
+  finetune: { steps: number; trainer: Record<string, unknown> };
 }
 
 export interface EvalSection {
@@ -127,10 +148,10 @@ export interface PipelineConfig {
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   name: 'semid run',
   seed: 0,
-  data: { source: 'generate', generate: {}, files: {}, options: {}, maxHistory: 20 },
+  data: { source: 'generate', generate: {}, domains: {}, files: {}, options: {}, maxHistory: 20 },
   embed: { source: 'text', method: 'tfidf-svd', dim: 256, allowMissing: false, options: {} },
   tokenize: { method: 'rqkmeans', levels: 3, codebookSize: 256, options: {} },
-  train: { preset: 'small', arch: 'encdec', model: {}, trainer: {}, validUsers: 500, validBeam: 20 },
+  train: { preset: 'small', arch: 'encdec', model: {}, trainer: {}, validUsers: 500, validBeam: 20, finetune: { steps: 0, trainer: {} } },
   eval: { split: 'test', k: [5, 10, 20], beam: 20, maxUsers: 0 },
   recommend: { users: 'all', topK: 10, beam: 20, excludeHistory: true },
   report: {},
@@ -220,7 +241,7 @@ function path(value: Json, field: string, baseDir: string): string | undefined {
 
 function resolveData(value: Json, baseDir: string): DataSection {
   const d = DEFAULT_PIPELINE_CONFIG.data;
-  const s = section(value, 'data', ['source', 'generate', 'format', 'files', 'options', 'path', 'maxHistory']);
+  const s = section(value, 'data', ['source', 'generate', 'format', 'files', 'options', 'path', 'maxHistory', 'domains']);
   const source = oneOf(s.source, 'data.source', DATA_SOURCES, d.source);
   const g = section(s.generate, 'data.generate', ['users', 'items', 'seed', 'minHistory', 'maxHistory']);
   const generate = {
@@ -236,6 +257,7 @@ function resolveData(value: Json, baseDir: string): DataSection {
   for (const [flag, file] of Object.entries(filesIn)) files[flag] = path(file, `data.files.${flag}`, baseDir)!;
   const out: DataSection = {
     source,
+    domains: resolveDomains(s.domains, baseDir),
     generate: Object.fromEntries(Object.entries(generate).filter(([, v]) => v !== undefined)),
     format: s.format === undefined ? undefined : oneOf(s.format, 'data.format', IMPORT_FORMATS, 's3rec'),
     files,
@@ -248,8 +270,38 @@ function resolveData(value: Json, baseDir: string): DataSection {
     if (Object.keys(files).length === 0) fail('data.files', 'a non-empty object of import files when `data.source` is "import"', s.files ?? {});
   }
   if (source === 'path' && !out.path) fail('data.path', 'a data set directory when `data.source` is "path"', s.path);
+  if (source === 'merge' && Object.keys(out.domains).length < 2) fail('data.domains', 'an object of at least two domains when `data.source` is "merge"', s.domains ?? {});
+  if (source !== 'merge' && Object.keys(out.domains).length > 0) throw new Error(`\`data.domains\` applies only when \`data.source\` is "merge", got source ${show(source)}`);
   if (source !== 'import' && (out.format !== undefined || Object.keys(files).length > 0)) {
     throw new Error(`\`data.format\` and \`data.files\` apply only when \`data.source\` is "import", got source ${show(source)}`);
+  }
+  return out;
+}
+
+/** `data.domains`: name -> a data set directory (string) or an import `{ format, files, options }`. */
+function resolveDomains(value: Json, baseDir: string): Record<string, DomainSource> {
+  const out: Record<string, DomainSource> = {};
+  for (const [name, entry] of Object.entries(record(value, 'data.domains'))) {
+    const field = `data.domains.${name}`;
+    if (!DOMAIN_NAME.test(name)) fail('data.domains', 'keyed by domain names (letters, digits, "_" or "-")', name);
+    if (typeof entry === 'string') {
+      out[name] = { path: path(entry, field, baseDir), files: {}, options: {} };
+      continue;
+    }
+    const e = section(entry, field, ['path', 'format', 'files', 'options']);
+    const files: Record<string, string> = {};
+    for (const [flag, file] of Object.entries(section(e.files, `${field}.files`, IMPORT_FILE_FLAGS))) files[flag] = path(file, `${field}.files.${flag}`, baseDir)!;
+    section(e.options, `${field}.options`, IMPORT_OPTIONS);
+    const source: DomainSource = {
+      path: path(e.path, `${field}.path`, baseDir),
+      format: e.format === undefined ? undefined : oneOf(e.format, `${field}.format`, IMPORT_FORMATS, 's3rec'),
+      files,
+      options: record(e.options, `${field}.options`),
+    };
+    if (source.path ? source.format !== undefined || Object.keys(files).length > 0 : !source.format || Object.keys(files).length === 0) {
+      fail(field, 'a data set directory (a string or `path`) or an import (`format` and `files`), not both', entry);
+    }
+    out[name] = source;
   }
   return out;
 }
@@ -288,15 +340,18 @@ function resolveTokenize(value: Json, baseDir: string): TokenizeSection {
 
 function resolveTrain(value: Json): TrainSection {
   const d = DEFAULT_PIPELINE_CONFIG.train;
-  const s = section(value, 'train', ['preset', 'arch', 'model', 'trainer', 'validUsers', 'validBeam']);
+  const s = section(value, 'train', ['preset', 'arch', 'model', 'trainer', 'validUsers', 'validBeam', 'finetune']);
   const validBeam = integer(s.validBeam, 'train.validBeam', 10, d.validBeam);
+  const f = section(s.finetune, 'train.finetune', ['steps', 'trainer']);
+  const preset = oneOf(s.preset, 'train.preset', PRESETS, d.preset);
   return {
-    preset: oneOf(s.preset, 'train.preset', PRESETS, d.preset),
-    arch: oneOf(s.arch, 'train.arch', ARCHS, d.arch),
+    preset,
+    arch: oneOf(s.arch, 'train.arch', ARCHS, preset === 'causal' || preset === 'sasrec' ? preset : 'encdec'),
     model: record(s.model, 'train.model'),
     trainer: record(s.trainer, 'train.trainer'),
     validUsers: integer(s.validUsers, 'train.validUsers', 0, d.validUsers),
     validBeam,
+    finetune: { steps: integer(f.steps, 'train.finetune.steps', 0, 0), trainer: record(f.trainer, 'train.finetune.trainer') },
   };
 }
 

@@ -2,12 +2,12 @@
 // or generation, embedding, tokenizer fit, training, evaluation, recommendation) with its section of
 // the config, reading its upstream stages' directories and writing its own.
 import { copyFile, cp, mkdir, readdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { resolveModelConfig, resolveTrainConfig } from '../seq2seq/index.js';
 import { createTokenizer } from '../tokenizer/index.js';
 import { writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
-  generateDataset, importDataset, readDataset, readParquetTable, readUtf8Column, readInt32Column,
+  domainIndex, generateDataset, importDataset, mergeDatasets, readDataset, readParquetTable, readUtf8Column, readInt32Column,
   makeTable, utf8Vector, writeParquetTable, checkDatasetOutput, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
   type ImportOptions,
 } from './data/index.js';
@@ -17,7 +17,8 @@ import { trainModel } from './train.js';
 import { hasCheckpoint } from './trainDir.js';
 import { runEvaluation } from './evaluate/index.js';
 import { runRecommend } from './recommend.js';
-import { runPipelineWith, type RunPipelineOptions, type RunPipelineResult as BaseResult, type StageImplementations } from './run.js';
+import { runPipelineWith, type RunPipelineOptions, type RunPipelineResult as BaseResult, type StageDirs, type StageImplementations, type StageSummary } from './run.js';
+import type { StageContext } from './runner.js';
 import type { PipelineConfig } from './runConfig.js';
 
 /** `RUN/recommend/sample.json`: a few users' recent histories and recommendations, as item text. */
@@ -90,6 +91,7 @@ const real: StageImplementations = {
       ctx.log(`imported ${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions in ${seconds.toFixed(1)} s`);
       return { users: manifest.users, items: manifest.items, interactions: manifest.interactions, warnings };
     }
+    if (d.source === 'merge') return mergeDomains(config, ctx);
     await copyDataset(d.path!, ctx.outDir, true);
     const { manifest } = await readDataset(ctx.outDir);
     ctx.log(`copied the data set at ${d.path}: ${manifest.users} users, ${manifest.items} items`);
@@ -131,7 +133,8 @@ const real: StageImplementations = {
     });
     const { step, lastLoss, best, stoppedEarly, seconds, sequencesPerSecond, tokensPerSecond, parameters, examples, popularity } = result;
     if (best) ctx.log(`best ${train.monitor} ${best.metrics[train.monitor]?.toFixed(4)} at step ${best.step}`);
-    return { step, lastLoss, best, stoppedEarly, seconds, sequencesPerSecond, tokensPerSecond, parameters, examples, popularity };
+    const finetuned = result.interrupted ? {} : await fineTuneDomains(config, dirs, ctx);
+    return { step, lastLoss, best, stoppedEarly, seconds, sequencesPerSecond, tokensPerSecond, parameters, examples, popularity, ...finetuned };
   },
 
   async eval(config, dirs, ctx) {
@@ -143,7 +146,8 @@ const real: StageImplementations = {
     const pick = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => /^(recall|ndcg)@10$/.test(k)));
     const baselines = report.baselines as Record<string, Record<string, unknown>>;
     ctx.log(`model ${JSON.stringify(pick(report))}, popularity ${JSON.stringify(pick(baselines.popularity))}`);
-    return { ...pick(report), users: report.users };
+    const domainTable = await evaluateFineTuned(config, dirs, ctx, report);
+    return { ...pick(report), users: report.users, ...(domainTable ? { domainTable } : {}) };
   },
 
   async recommend(config, dirs, ctx) {
@@ -165,6 +169,86 @@ const real: StageImplementations = {
     return { users, rows: shards.reduce((s, x) => s + x.rows, 0), emptyHistoryUsers: issues.emptyHistory.users };
   },
 };
+
+/** Where a run keeps each domain's imported data set before the merge (RUN/domains/NAME). */
+function domainDir(ctx: StageContext, name: string): string {
+  return join(dirname(ctx.outDir), 'domains', name);
+}
+
+/** Data source `merge`: imports the domains given as files (into RUN/domains/NAME), then merges every domain. */
+async function mergeDomains(config: PipelineConfig, ctx: StageContext): Promise<StageSummary> {
+  const domains = [];
+  for (const [name, d] of Object.entries(config.data.domains)) {
+    if (d.path) {
+      domains.push({ name, dir: d.path });
+      continue;
+    }
+    const dir = domainDir(ctx, name);
+    await checkDatasetOutput(dir, d.files);
+    const { manifest, warnings } = await importDataset({ ...d.options, ...d.files, format: d.format!, out: dir } as ImportOptions);
+    for (const w of warnings) ctx.log(`${name}: ${w}`);
+    ctx.log(`${name}: imported ${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions`);
+    domains.push({ name, dir });
+  }
+  const { manifest, warnings } = await mergeDatasets({ domains, out: ctx.outDir });
+  for (const w of warnings) ctx.log(w);
+  ctx.log(`merged ${domains.length} domains: ${manifest.users} users, ${manifest.items} items, ${manifest.interactions} interactions`);
+  return { users: manifest.users, items: manifest.items, interactions: manifest.interactions, domains: manifest.domains };
+}
+
+/** Where the fine-tuned model of domain `name` is (inside the unified model's stage directory). */
+export function fineTunedDir(trainDir: string, name: string): string {
+  return join(trainDir, 'finetune', name);
+}
+
+/** `train.finetune`: the unified model fine-tuned on each domain (resumable like the unified run). */
+async function fineTuneDomains(config: PipelineConfig, dirs: StageDirs, ctx: StageContext): Promise<StageSummary> {
+  const f = config.train.finetune;
+  if (f.steps === 0) return {};
+  const domains = domainIndex(await readDataset(dirs.embed!));
+  if (!domains) throw new Error('`train.finetune`: the data set has no domains (use `data.source` "merge")');
+  const out: Record<string, unknown> = {};
+  for (const name of domains.names) {
+    const dir = fineTunedDir(ctx.outDir, name);
+    const r = await trainModel({
+      data: dirs.embed!, tokenizer: dirs.tokenize!, out: dir, init: ctx.outDir, domain: name, resume: ctx.resume && (await hasCheckpoint(dir)),
+      overrides: { ...f.trainer, steps: f.steps }, validUsers: config.train.validUsers, beam: config.train.validBeam,
+    });
+    ctx.log(`fine-tuned ${name}: ${r.step} steps in ${r.seconds.toFixed(1)} s${r.best ? `, best ${r.train.monitor} ${r.best.metrics[r.train.monitor]?.toFixed(4)} at step ${r.best.step}` : ''}`);
+    out[name] = { step: r.step, seconds: r.seconds, examples: r.examples, best: r.best };
+  }
+  return { finetuned: out };
+}
+
+/** Per domain: the unified model's, the fine-tuned model's and the baselines' Recall/NDCG@10 (the report's table). */
+export type DomainTable = Record<string, Record<string, { 'recall@10'?: number; 'ndcg@10'?: number }>>;
+
+/** Evaluates each fine-tuned model on its domain; returns the per-domain table (null without domains). */
+async function evaluateFineTuned(config: PipelineConfig, dirs: StageDirs, ctx: StageContext, unified: Record<string, unknown>): Promise<DomainTable | null> {
+  const byDomain = unified.byDomain as Record<string, Record<string, Record<string, number> | number>> | undefined;
+  if (!byDomain) return null;
+  const e = config.eval;
+  const pick = (m: unknown) => {
+    const r = m as Record<string, number> | undefined;
+    return r ? { 'recall@10': r['recall@10'], 'ndcg@10': r['ndcg@10'] } : {};
+  };
+  const table: DomainTable = {};
+  for (const [name, d] of Object.entries(byDomain)) {
+    const row: DomainTable[string] = { unified: pick(d.model), popularity: pick(d.popularity) };
+    if (typeof d.dense === 'object') row.dense = pick(d.dense);
+    if (config.train.finetune.steps > 0) {
+      const report = await runEvaluation({
+        data: dirs.embed!, tokenizer: dirs.tokenize!, model: fineTunedDir(dirs.train!, name), split: e.split, ks: e.k, beamSize: e.beam, domain: name,
+        users: e.maxUsers > 0 ? e.maxUsers : undefined, maxHistory: config.data.maxHistory, out: join(ctx.outDir, `finetune-${name}.json`),
+      });
+      row.finetuned = pick(report);
+    }
+    table[name] = row;
+    ctx.log(`${name}: ${Object.entries(row).map(([k, v]) => `${k} ${v['recall@10']?.toFixed(4) ?? '-'}`).join(', ')} (recall@10)`);
+  }
+  await writeJsonAtomic(join(ctx.outDir, 'domains.json'), table);
+  return table;
+}
 
 function embeddingSummary(report: EmbeddingReport): Record<string, unknown> {
   const { items, dim, sameCategoryCosine, randomPairCosine, neighbourCategoryAgreement, chanceAgreement } = report;

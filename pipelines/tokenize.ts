@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  buildReport, createTokenizer, disambiguate, disambiguateNew, formatReport, loadTokenizer, readTokenizerManifest,
+  buildReport, createTokenizer, disambiguate, domainCodeReport, disambiguateNew, formatReport, loadTokenizer, readTokenizerManifest,
   saveTokenizer, parseFixedIds, collisionStats, MANIFEST_FILE, type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
 } from '../tokenizer/index.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { initBackend } from '../seq2seq/index.js';
 import {
   fixedSizeListVector, int32Vector, makeTable, readEmbeddings, readFixedSizeListColumn, readInt32Column,
-  readInt32ListColumn, readManifest, readParquetTable, writeParquetTable, hasColumn,
+  readInt32ListColumn, readManifest, readParquetTable, writeParquetTable, hasColumn, readDataset, domainIndex,
 } from './data/index.js';
 
 export const CODES_FILE = 'codes.parquet';
@@ -40,6 +40,22 @@ export interface FitTokenizerOptions {
   /** Output directory TOKDIR (replaced atomically). */
   out: string;
   silent?: boolean;
+  /** Domains of the rows of `matrix` (with `data`, a multi-domain data set's own are read). */
+  domains?: ItemDomains;
+}
+
+/** Each item's domain id and the domains' names. */
+export interface ItemDomains {
+  labels: Int32Array;
+  names: string[];
+}
+
+/** The items' domains: given, or the data set's (null for a single-domain data set or a bare matrix). */
+async function itemDomains(opts: FitTokenizerOptions): Promise<ItemDomains | null> {
+  if (opts.domains) return opts.domains;
+  if (!opts.data || opts.matrix) return null;
+  const index = domainIndex(await readDataset(opts.data));
+  return index ? { labels: index.itemDomain, names: index.names } : null;
 }
 
 export interface FitTokenizerResult {
@@ -123,11 +139,13 @@ async function fitTokenizerLocked(opts: FitTokenizerOptions): Promise<FitTokeniz
     if (manifest.items !== x.rows) throw new Error(`${opts.data}: ${x.rows} embedding rows but ${manifest.items} items`);
   }
   const tokenizer = createTokenizer(opts.method, opts.config ?? {});
-  const fit: FitReport = await tokenizer.fit(x, { seed: opts.seed, silent: opts.silent, importedIds: imported });
+  const domains = await itemDomains(opts);
+  const fit: FitReport = await tokenizer.fit(x, { seed: opts.seed, silent: opts.silent, importedIds: imported, ...(domains ? { domains: domains.labels } : {}) });
   const base = tokenizer.encode(x);
   const dedupSize = opts.dedupSize ?? Math.max(...tokenizer.levels);
   const ids = disambiguate(base, dedupSize);
   const report = buildReport(tokenizer.method, ids, true, fit);
+  if (domains) report.domains = domainCodeReport(ids, ids.levels.length - 1, domains.labels, domains.names);
   await writeDirAtomic(opts.out, async (dir) => {
     await saveTokenizer(tokenizer, dir, {
       levels: ids.levels, disambiguation: true, dedupSize, items: x.rows, dim: x.dim,
@@ -238,7 +256,7 @@ async function readPreviousReport(tokDir: string): Promise<Partial<TokenizerRepo
 
 function fitFields(previous: Partial<TokenizerReport>): Partial<TokenizerReport> {
   const out: Partial<TokenizerReport> = {};
-  for (const key of ['reconstruction', 'relativeReconstruction', 'fitSeconds', 'curve', 'details'] as const) {
+  for (const key of ['reconstruction', 'relativeReconstruction', 'fitSeconds', 'curve', 'details', 'domains'] as const) {
     if (previous[key] !== undefined) (out as Record<string, unknown>)[key] = previous[key];
   }
   return out;

@@ -1,16 +1,21 @@
 // `semid train`: data set + item codes -> leave-one-out examples -> a trained sequence model in MODELDIR
 // (model.json + weights.bin, config.json, vocab.json, metrics.jsonl, checkpoints/). Validation is
 // Recall@K / NDCG@K of beam search on a sample of validation users, through evaluateModel.
+// On a multi-domain data set (`semid data merge`) the model gets one domain token per domain and validation ranks
+// each user within its domain; `--domain NAME` trains on one domain's users only, and `--init MODELDIR` starts from
+// a trained model's weights (GMC's per-domain fine-tuning of a unified model: all weights train, from a fresh
+// optimiser and schedule), checkpointed and resumable as any run.
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  createModel, getPreset, initBackend, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
-  type ModelConfig, type TrainConfig, type TrainingData, type TrainResult,
+  createModel, getPreset, initBackend, loadModel, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  type ModelConfig, type SequenceModel, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
+import type { SemanticIds } from '../tokenizer/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
-import { leaveOneOut, trainingSequences } from './data/index.js';
+import { domainId, domainIndex, leaveOneOut, trainingSequences, type Dataset, type DomainIndex } from './data/index.js';
 import { itemFacets, TextEncoder, trainingTexts } from './text/index.js';
-import { evaluateModel, evenSample, popularityRanks, rankerOf, trainingPopularity } from './evaluate/index.js';
+import { domainPopularityRanks, evaluateModel, evenSample, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
 import { readDataAndCodes } from './trainedModel.js';
 import { checkProvenance, trainingProvenance } from './provenance.js';
@@ -43,6 +48,10 @@ export interface TrainModelOptions {
   indexItems?: boolean;
   /** Models with text tokens: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
   textEncoderDim?: number;
+  /** Multi-domain data: train (and validate) on this domain's users only. */
+  domain?: string;
+  /** MODELDIR of a trained model to start from (fine-tuning): its model config and weights, its trainer config under the given fields. */
+  init?: string;
   silent?: boolean;
 }
 
@@ -69,6 +78,14 @@ async function savedRunConfig(out: string): Promise<{ model: ModelConfig; train:
     return { model: resolveModelConfig(saved.model), train: resolveTrainConfig(saved.train) };
   } catch (err) {
     throw new Error(`--resume: ${path} is not a semid training config (${(err as Error).message})`);
+  }
+}
+
+/** A model's domain tokens match the data set's domains (an --init model trained elsewhere may not). */
+function checkDomainTokens(vocab: Vocab, domains: DomainIndex | null, init: string | null): void {
+  const want = domains?.names.length ?? 0;
+  if (vocab.domains !== want) {
+    throw new Error(`${init ? `--init ${init}: the model` : 'the model'} has ${vocab.domains} domain tokens but the data set has ${want} domains: fine-tune on the data set it was trained on`);
   }
 }
 
@@ -103,6 +120,37 @@ async function keptValidation(opts: TrainModelOptions, run: GuardedRun, log: (m:
   return { validUsers: saved.users, beam: saved.beam };
 }
 
+/** What a fine-tuning run (or a one-domain run) records in config.json, and a resumed run must keep. */
+interface RunScope {
+  domain: string | null;
+  init: string | null;
+}
+
+/** A resumed run keeps its domain and init model; a different one given explicitly is refused. */
+async function keptScope(opts: TrainModelOptions): Promise<RunScope> {
+  const given: RunScope = { domain: opts.domain ?? null, init: opts.init ?? null };
+  if (!opts.resume) return given;
+  const saved = await readJsonIfPresent<Partial<RunScope>>(join(opts.out, 'config.json'));
+  const kept: RunScope = { domain: saved?.domain ?? null, init: saved?.init ?? null };
+  for (const [flag, key] of [['--domain', 'domain'], ['--init', 'init']] as const) {
+    if (given[key] !== null && given[key] !== kept[key]) {
+      throw new Error(`--resume: ${opts.out} was started with ${kept[key] === null ? `no ${flag}` : `${flag} ${kept[key]}`}; ${flag} ${given[key]} would train another run: drop ${flag} or train into a new directory`);
+    }
+  }
+  return kept;
+}
+
+/** The model a fine-tuning run starts from: checked against the data set and tokenizer, its trainer config read. */
+async function openInitModel(init: string, opts: TrainModelOptions, dataset: Dataset, itemCodes: SemanticIds): Promise<{ model: SequenceModel; train: TrainConfig }> {
+  await checkProvenance({ model: init, data: opts.data, tokenizer: opts.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: opts.allowMismatch, command: 'train --init' });
+  const saved = await savedRunConfig(init).catch((err: Error) => {
+    throw new Error(`--init ${init}: ${err.message.replace(/^--resume: /, '')}`);
+  });
+  if (!saved) throw new Error(`--init ${init}: not a trained model directory (no config.json)`);
+  const model = await loadModel(init);
+  return { model, train: saved.train };
+}
+
 async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<TrainModelResult> {
   const log = (m: string): void => {
     if (!opts.silent) process.stderr.write(`${m}\n`);
@@ -110,22 +158,35 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const flat = splitOverrides(opts.overrides ?? {});
   const modelFields: Partial<ModelConfig> = { ...(opts.model ?? {}), ...(opts.arch ? { arch: opts.arch } : {}), ...flat.model };
   const trainFields = { ...(opts.train ?? {}), ...flat.train };
+  const scope = await keptScope(opts);
+  const { dataset, itemCodes } = await readDataAndCodes(opts.data, opts.tokenizer);
+  const domains = domainIndex(dataset);
+  const domain = scope.domain === null ? null : domainId(domains, scope.domain);
+  // With --init the model is the init model (its shape, its weights) and the trainer starts from the init run's.
+  const init = scope.init ? await openInitModel(scope.init, opts, dataset, itemCodes) : null;
   // A resumed run continues with the config it was started with (not today's preset defaults); fields given
   // explicitly win, and are reported. The model's shape cannot change under its checkpoint.
   const saved = opts.resume ? await savedRunConfig(opts.out) : null;
-  const { dataset, itemCodes } = await readDataAndCodes(opts.data, opts.tokenizer);
-  // A model that reads text: the text encoder is fitted on the item texts (kept from the run when resuming), and
-  // its size is the model's textDim.
-  const textTokens = modelFields.textTokens ?? saved?.model.textTokens ?? (opts.preset ? getPreset(opts.preset).model.textTokens : undefined) ?? 0;
+  const base = saved ?? (init ? { model: init.model.config, train: init.train } : null);
+  // A model that reads text: the text encoder is fitted on the item texts (kept from the run when resuming, from the
+  // init model when fine-tuning), and its size is the model's textDim.
+  const textTokens = modelFields.textTokens ?? base?.model.textTokens ?? (opts.preset ? getPreset(opts.preset).model.textTokens : undefined) ?? 0;
   let encoder: TextEncoder | null = null;
   if (textTokens > 0) {
-    encoder = saved ? await TextEncoder.load(opts.out) : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
+    encoder = saved ? await TextEncoder.load(opts.out) : init ? await TextEncoder.load(scope.init!) : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
     modelFields.textDim = encoder.textDim;
   } else if (opts.indexItems) {
     throw new Error('--index-items (DSI) trains item texts into the model: it needs --text-tokens >= 1');
   }
-  const modelConfig = saved ? resolveModelConfig({ ...saved.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
-  const trainConfig = saved ? resolveTrainConfig({ ...saved.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
+  const modelConfig = base ? resolveModelConfig({ ...base.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
+  const trainConfig = base ? resolveTrainConfig({ ...base.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
+  if (init && !saved) {
+    const changes = changedFields(init.model.config, modelConfig);
+    if (changes.length > 0) {
+      init.model.dispose();
+      throw new Error(`--init ${scope.init}: the model's config cannot change under its weights (${changes.join(', ')}); drop those fields`);
+    }
+  }
   if (saved) {
     const modelChanges = changedFields(saved.model, modelConfig);
     if (modelChanges.length > 0) throw new Error(`--resume: ${opts.out} was trained with another model config (${modelChanges.join(', ')}); drop those fields or train into a new directory`);
@@ -134,13 +195,18 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   }
 
   const items = dataset.items.keys.length;
-  const sequences = trainingSequences(dataset.sequences);
+  const inScope = (user: number): boolean => domain === null || domains!.userDomain[user] === domain;
+  const withDomain = <T extends { user: number }>(x: T): T & { domain?: number } => (domains ? { ...x, domain: domains.userDomain[x.user] } : x);
+  const sequences = trainingSequences(dataset.sequences).filter((s) => inScope(s.user)).map(withDomain);
   const targets = sequences.reduce((n, s) => n + s.items.length - 1, 0);
-  if (targets === 0) throw new Error(`${opts.data}: no training examples (every user has fewer than 4 interactions)`);
+  if (targets === 0) {
+    init?.model.dispose();
+    throw new Error(`${opts.data}${domain === null ? '' : ` (domain ${scope.domain})`}: no training examples (every user has fewer than 4 interactions)`);
+  }
   let examples: ReturnType<typeof leaveOneOut> | null = null;
   const trainingData: TrainingData = {
     sequences, itemCodes,
-    examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory })),
+    examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory }).filter((e) => inScope(e.user)).map(withDomain)),
   };
   const textSeed = trainConfig.seed;
   if (encoder) {
@@ -150,8 +216,10 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   if (saved) await checkProvenance({ model: opts.out, data: opts.data, tokenizer: opts.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: opts.allowMismatch, command: 'train --resume' });
 
   await initBackend({ quiet: opts.silent });
-  const vocab = new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items });
-  const model = createModel(modelConfig, vocab);
+  const vocab = init ? init.model.vocab : new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items, domains: domains?.names.length ?? 0 });
+  checkDomainTokens(vocab, domains, scope.init);
+  if (domains && modelConfig.userBuckets > 0) log(`train: ${domains.names.length} domains: the context's user slot holds the domain token (the ${modelConfig.userBuckets} user buckets go unused)`);
+  const model = init ? init.model : createModel(modelConfig, vocab);
   const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
@@ -160,7 +228,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     log(`train: text context: ${modelConfig.textTokens} tokens from a ${encoder.textDim}-value text vector (${encoder.vocabulary.length} terms); ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
   }
   await writeJsonAtomic(join(opts.out, 'config.json'), {
-    model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: opts.preset ?? null,
+    model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: init ? null : opts.preset ?? null, ...scope,
     ...(encoder ? { text: { indexItems: Boolean(opts.indexItems), encoder: encoder.config, fingerprint: encoder.fingerprint(), seed: textSeed } } : {}),
     validation: { users: opts.validUsers ?? 500, beam: opts.beam ?? 20 },
     provenance: trainingProvenance(dataset.items.keys, itemCodes, { model: modelConfig, train: trainConfig }),
@@ -172,16 +240,16 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   let validate: ((m: typeof model) => Promise<Record<string, number>>) | undefined;
   let popularity: Record<string, number> | undefined;
   if (validUsers > 0 && trainConfig.evalEvery > 0) {
-    const all = leaveOneOut(dataset.sequences, 'valid', { maxHistory: modelConfig.maxHistory });
+    const all = leaveOneOut(dataset.sequences, 'valid', { maxHistory: modelConfig.maxHistory }).filter((e) => inScope(e.user));
     const valid = evenSample(all.length, validUsers).map((i) => all[i]);
     if (valid.length > 0) {
       const ks = [10, Math.min(20, beam)].filter((k, i, a) => k <= beam && a.indexOf(k) === i);
       const trie = PrefixTrie.build(itemCodes);
-      popularity = metricsFromRanks(popularityRanks(trainingPopularity(dataset.sequences, items), valid, Math.max(...ks)), ks) as Record<string, number>;
+      popularity = metricsFromRanks(domainPopularityRanks(trainingPopularity(dataset.sequences, items), valid, Math.max(...ks), { domains }), ks) as Record<string, number>;
       log(`train: validating on ${valid.length} users every ${trainConfig.evalEvery} steps; popularity recall@10 ${popularity['recall@10']?.toFixed(4)} ndcg@10 ${popularity['ndcg@10']?.toFixed(4)}`);
       validate = async (m) => {
         const scorer = rankerOf(m.scorer(itemCodes));
-        return (await evaluateModel({ scorer, itemCodes, examples: valid, ks, beamSize: beam, trie, progress: false })) as Record<string, number>;
+        return (await evaluateModel({ scorer, itemCodes, examples: valid, ks, beamSize: beam, trie, progress: false, domains })) as Record<string, number>;
       };
     }
   }

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
   DEFAULT_GENERATE, DEFAULT_GENERATED_DIR, DEFAULT_TEXT_TEMPLATE, IMPORT_FORMATS, checkDatasetOutput, datasetInfo, generateDataset, importDataset,
-  writePreferences,
+  writePreferences, mergeDatasets, parseDomainFlag,
 } from '../pipelines/index.js';
 import type { ImportFormat, Manifest } from '../pipelines/index.js';
 
@@ -77,6 +77,21 @@ const generateCommand: CommandModule = {
   },
 };
 
+const mergeCommand: CommandModule = {
+  command: 'merge',
+  describe: 'merge data sets of several domains into one multi-domain data set (keys namespaced "NAME:key", a domain column on items and users)',
+  builder: (y: Argv) => y
+    .option('domain', { type: 'string', array: true, demandOption: true, describe: 'NAME=DIR: a domain and its data set directory (give it once per domain, at least twice)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'data set directory to write: a new or empty directory, or a semid data set (replaced as a whole)' }),
+  handler: async (argv) => {
+    const a = argv as Record<string, unknown>;
+    const { manifest, warnings, seconds } = await mergeDatasets({ domains: (a.domain as string[]).map(parseDomainFlag), out: a.out as string });
+    for (const w of warnings) process.stderr.write(`${w}\n`);
+    const per = (manifest.domains as { name: string; users: number; items: number }[]).map((d) => `${d.name} ${d.users} users / ${d.items} items`).join(', ');
+    process.stdout.write(`merged ${counts(manifest)} (${per}) into ${a.out as string} in ${seconds.toFixed(2)} s\n`);
+  },
+};
+
 const infoCommand: CommandModule = {
   command: 'info <dir>',
   describe: 'print a data set\'s manifest and simple statistics',
@@ -101,7 +116,7 @@ const preferencesCommand: CommandModule = {
 
 export const dataCommand: CommandModule = {
   command: 'data <command>',
-  describe: 'data sets: import public formats, generate the synthetic default, show info, make preference texts',
-  builder: (y: Argv) => y.command(importCommand).command(generateCommand).command(infoCommand).command(preferencesCommand).demandCommand(1),
+  describe: 'data sets: import public formats, generate the synthetic default, merge domains, show info, make preference texts',
+  builder: (y: Argv) => y.command(importCommand).command(generateCommand).command(mergeCommand).command(infoCommand).command(preferencesCommand).demandCommand(1),
   handler: () => undefined,
 };

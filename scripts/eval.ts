@@ -29,6 +29,7 @@ export const evalCommand: CommandModule = {
     .option('queries', { type: 'number', describe: 'with --task search: number of queries, one per item spread over the catalog (default 1000)' })
     .option('preference-mode', { type: 'string', describe: 'Mender\'s checks of a model trained with --text-tokens: none, history, steer, negative, comma-separated, or all' })
     .option('preferences', { type: 'string', describe: 'with --preference-mode history: preference file (user_key, text); default DIR/preferences.parquet when present' })
+    .option('domain', { type: 'string', describe: 'multi-domain data set: evaluate this domain\'s users only (default: every domain, reported per domain and overall)' })
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
@@ -56,6 +57,7 @@ export const evalCommand: CommandModule = {
       queries: a.queries as number | undefined,
       preferenceModes: typeof a.preferenceMode === 'string' ? parsePreferenceModes(a.preferenceMode) : undefined,
       preferences: a.preferences as string | undefined,
+      domain: a.domain as string | undefined,
     });
     const ks = report.ks as number[];
     if (report.task === 'search' || report.task === 'preferences') {
@@ -68,6 +70,12 @@ export const evalCommand: CommandModule = {
     process.stdout.write(`${line('model', report)}\n${line('popularity', baselines.popularity)}\n`);
     if (!baselines.dense.skipped) process.stdout.write(`${line('dense', baselines.dense)}\n`);
     if (baselines.sasrec) process.stdout.write(`${line('sasrec', baselines.sasrec)}  (${baselines.sasrec.steps as number} steps, ${(baselines.sasrec.trainSeconds as number).toFixed(0)} s)\n`);
+    const byDomain = report.byDomain as Record<string, Record<string, Record<string, unknown> | number>> | undefined;
+    for (const [name, d] of Object.entries(byDomain ?? {})) {
+      if (typeof d.model !== 'object') continue;
+      process.stdout.write(`domain ${name} (${d.users as number} users)\n  ${line('model', d.model)}\n  ${line('popularity', d.popularity as Record<string, unknown>)}\n`);
+      if (typeof d.dense === 'object') process.stdout.write(`  ${line('dense', d.dense)}\n`);
+    }
     process.stdout.write(`${report.users} users, ${(report.usersPerSecond as number).toFixed(1)} users/s; written to ${a.out as string}\n`);
   },
 };

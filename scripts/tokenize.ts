@@ -40,6 +40,8 @@ const fit: CommandModule = {
     .option('balanced', { type: 'boolean', describe: 'rqkmeans: balanced assignment (at most n/k items per code)' })
     .option('uniform-last-level', { type: 'boolean', describe: 'rqkmeans, rqvae, rfsq: items sharing a prefix take distinct last codes while there is room (default on; --no-uniform-last-level for nearest codes only)' })
     .option('from', { type: 'string', describe: 'fixed: IDs made elsewhere (sids JSON or Parquet item -> list<int>)' })
+    .option('domain-contrastive', { type: 'number', describe: 'rqvae, multi-domain data: weight of the InfoNCE term that makes same-domain items positives (0 = off)' })
+    .option('temperature', { type: 'number', describe: 'rqvae: temperature of --domain-contrastive (default 0.1)' })
     .option('dedup-size', { type: 'number', describe: 'disambiguation codes per ID (default: the codebook size)' })
     .option('set', { type: 'string', array: true, describe: 'other method config, key=value (repeatable), e.g. --set batchSize=512' })
     .option('seed', { type: 'number', default: 0 })
@@ -53,6 +55,8 @@ const fit: CommandModule = {
       ...(a.epochs !== undefined ? { epochs: a.epochs } : {}),
       ...(a.balanced !== undefined ? { balanced: a.balanced } : {}),
       ...(a.uniformLastLevel !== undefined ? { uniformLastLevel: a.uniformLastLevel } : {}),
+      ...(a.domainContrastive !== undefined ? { domainContrastive: a.domainContrastive } : {}),
+      ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
       ...parseSets(a.set as string[] | undefined),
     };
     const { report } = await fitTokenizer({

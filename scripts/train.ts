@@ -57,7 +57,9 @@ export const trainCommand: CommandModule = {
     .option('text-dim', { type: 'number', describe: 'with --text-tokens: text encoder (TF-IDF + SVD of the item texts) dimensions per polarity half (default 64)' })
     .option('index-items', { type: 'boolean', describe: 'with --text-tokens, encdec: add DSI\'s indexing task (item text -> its ID) so the model answers `semid search`' })
     .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })
-    .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' }),
+    .option('beam', { type: 'number', describe: 'validation beam size (default 20, a resumed run keeps its own)' })
+    .option('domain', { type: 'string', describe: 'multi-domain data set: train and validate on this domain\'s users only' })
+    .option('init', { type: 'string', describe: 'fine-tune: start from this trained MODELDIR (its model config and weights; its trainer config under the given flags; all weights train)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
     let fromFile: Record<string, unknown> = {};
@@ -82,6 +84,8 @@ export const trainCommand: CommandModule = {
       beam: a.beam as number,
       indexItems: a.indexItems as boolean | undefined,
       textEncoderDim: a.textDim as number | undefined,
+      domain: a.domain as string | undefined,
+      init: a.init as string | undefined,
     });
     if (result.interrupted) {
       const again = process.argv.slice(2).filter((x) => x !== '--resume');

@@ -3,7 +3,9 @@
 // Layout of one example's context (encoder input, or the first part of the decoder-only stack):
 //   history items right-aligned (the most recent item last), the user token (PAD when there are no user
 //   buckets, or for user -1: masked) directly before the first kept item, with a model that reads text its K text
-//   positions directly before the user token (textContext.ts), padding in front. The user token's distance to
+//   positions directly before the user token (textContext.ts), padding in front. A model with domain tokens
+//   (multi-domain data) puts the context's domain token in that slot instead: the domain is what the model must
+//   know to generate in the right catalog, and one slot keeps every model's layout unchanged. The user token's distance to
 //   the history must not depend on the longest history in the batch: relative position biases see it.
 //   Item slots keep their positions (1 + slot * perItem); the user token takes the slot before them.
 // `codes` mode: one position per code (P = 1 token per position); `item` mode: one position per item,
@@ -49,6 +51,8 @@ export function textRows(t: TextBatch | undefined, start: number, end: number): 
 /** One training example (structurally the data layer's leave-one-out `Example`). */
 export interface Example extends ContextInput {
   target: number;
+  /** The user's domain (multi-domain data), for the domain token. */
+  domain?: number;
 }
 
 export interface ContextInput {
@@ -59,6 +63,8 @@ export interface ContextInput {
   text?: Float32Array | null;
   /** Training: whether preference dropout may remove this row's text (default true; DSI's indexing rows keep theirs). */
   textDroppable?: boolean;
+  /** The user's domain (multi-domain data): a model with domain tokens needs it. */
+  domain?: number;
 }
 
 /** Converts item codes into the token table once; batches then index it. */
@@ -84,6 +90,15 @@ export class Batcher {
     }
   }
 
+  /** The token of the slot before the history: the domain's (models with domain tokens), else the user's. */
+  private slotToken(input: ContextInput): number {
+    if (this.vocab.domains === 0) return this.vocab.userToken(input.user);
+    if (input.domain === undefined || input.domain < 0) {
+      throw new Error(`user ${input.user}: the model has ${this.vocab.domains} domain tokens but the context names no domain (a multi-domain model needs each user's domain)`);
+    }
+    return this.vocab.domainToken(input.domain);
+  }
+
   /** Context tokens only (the scorer's input). */
   contexts(inputs: readonly ContextInput[]): Omit<TokenBatch, 'tgtIn' | 'tgtOut'> {
     const { L } = this;
@@ -106,7 +121,7 @@ export class Batcher {
       const first = history.length - kept;
       const startSlot = longest - kept;
       const userPos = K + startSlot * perItem; // the position right before the first kept item
-      const userTok = this.vocab.userToken(user);
+      const userTok = this.slotToken(inputs[b]);
       src[(base + userPos) * slots] = userTok;
       srcMask[base + userPos] = userTok === PAD ? 0 : 1;
       this.placeText(inputs[b], b, base + userPos - K, src, srcMask, slots, text);
@@ -170,12 +185,14 @@ export class Batcher {
  * so every item after the first of a sequence is a target of exactly one window (the window's items after its
  * first). Sequences of one item give none. Users in the given order, each user's windows oldest first.
  */
-export function sequenceWindows(sequences: readonly { user: number; items: Int32Array }[], size: number): ContextInput[] {
+export function sequenceWindows(sequences: readonly { user: number; items: Int32Array; domain?: number }[], size: number): ContextInput[] {
   if (!Number.isInteger(size) || size < 2) throw new Error(`window size must be an integer >= 2, got ${size}`);
   const out: ContextInput[] = [];
-  for (const { user, items } of sequences) {
+  for (const { user, items, domain } of sequences) {
     const mine: ContextInput[] = [];
-    for (let end = items.length; end >= 2; end -= size - 1) mine.push({ user, history: items.subarray(Math.max(0, end - size), end) });
+    for (let end = items.length; end >= 2; end -= size - 1) {
+      mine.push({ user, history: items.subarray(Math.max(0, end - size), end), ...(domain !== undefined ? { domain } : {}) });
+    }
     out.push(...mine.reverse());
   }
   return out;

@@ -69,7 +69,7 @@ export async function modelArtifacts(model: SequenceModel): Promise<{ manifest: 
   const { entries, bytes } = await packTensors([...model.params.vars.entries()]);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT, version: MODEL_VERSION, config: model.config,
-    vocab: { levels: model.vocab.levels, userBuckets: model.vocab.userBuckets, ...(model.vocab.items > 0 ? { items: model.vocab.items } : {}) }, weights: entries, weightsSha256: sha256Hex(bytes),
+    vocab: model.vocab.layout(), weights: entries, weightsSha256: sha256Hex(bytes),
   };
   return { manifest, bytes };
 }

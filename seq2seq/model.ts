@@ -7,7 +7,7 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { readVector, type StackWeights } from './incremental.js';
-import { dense, DropoutSeeds, ParamStore } from './layers.js';
+import { dense, DropoutSeeds, gatherRows, ParamStore } from './layers.js';
 import { hasKernel, SOFTMAX_CE_KERNEL } from './backend/index.js';
 import { dropTextMask, textGatherIds, textTokenRows } from './textContext.js';
 import { PAD, Vocab } from './vocab.js';
@@ -22,12 +22,16 @@ export interface UserContext {
   history: Int32Array;
   /** Text vector (a preference, a search query) for a model with text tokens (textContext.ts); absent = no text. */
   text?: Float32Array | null;
+  /** The user's domain (multi-domain data): models with domain tokens read it. */
+  domain?: number;
 }
 
 /** A user's training part: every item but the last two (validation and test targets), oldest first. */
 export interface TrainingSequence {
   user: number;
   items: Int32Array;
+  /** The user's domain (multi-domain data). */
+  domain?: number;
 }
 
 /** What training gets from the data layer; a model takes the form it trains on. */
@@ -198,7 +202,7 @@ export function embedContext(table: tf.Tensor, ctx: ContextBatch, text: tf.Tenso
   const d = table.shape[1]!;
   const K = text ? text.shape[0] / size : 0;
   const ids = tf.tensor1d(text ? textGatherIds(ctx.src, srcLen * slots, table.shape[0], K) : ctx.src, 'int32'); // [size*srcLen*slots]
-  const e = tf.gather(text ? tf.concat([table, text], 0) : table, ids); // [size*srcLen*slots, d]
+  const e = gatherRows(text ? tf.concat([table, text], 0) : table, ids); // [size*srcLen*slots, d]
   if (slots === 1) return tf.reshape(e, [size, srcLen, d]); // [size, srcLen, d]
   const keep = tf.reshape(tf.cast(tf.notEqual(ids, PAD), 'float32'), [size, srcLen, slots, 1]); // [size, srcLen, slots, 1]
   return tf.sum(tf.mul(tf.reshape(e, [size, srcLen, slots, d]), keep), 2); // [size, srcLen, d]
@@ -221,7 +225,7 @@ export function withTextDropout<B extends ContextBatch>(b: B, c: ModelConfig, se
 /** Token embeddings [rows, T, d]. */
 export function embedTokens(table: tf.Tensor, tokens: Int32Array, rows: number, T: number): tf.Tensor {
   const d = table.shape[1]!;
-  return tf.reshape(tf.gather(table, tf.tensor1d(tokens, 'int32')), [rows, T, d]); // [rows, T, d]
+  return tf.reshape(gatherRows(table, tf.tensor1d(tokens, 'int32')), [rows, T, d]); // [rows, T, d]
 }
 
 /** Tied output head (T5 v1.0): logits = (h * d^-0.5) @ E^T, with E^T transposed explicitly (plain matMul). */

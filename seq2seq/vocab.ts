@@ -1,6 +1,8 @@
 // The token vocabulary, laid out from the tokenizer's levels:
-//   [PAD, BOS, EOS] [level 0 codes] [level 1 codes] ... [disambiguation codes] [user buckets]
+//   [PAD, BOS, EOS] [level 0 codes] [level 1 codes] ... [disambiguation codes] [user buckets] [domains]
 // Level offsets keep code 5 of level 0 and code 5 of level 1 apart. Users are hashed into buckets (TIGER: 2000).
+// A model trained on a multi-domain data set has one token per domain (GMC's domain token): the context's user
+// slot holds it (batches.ts), so generation knows which domain it is in.
 import type { SemanticIds } from '../tokenizer/index.js';
 
 export const PAD = 0;
@@ -14,6 +16,8 @@ export interface VocabLayout {
   userBuckets: number;
   /** Catalog size, for models with per-item weights (ID embeddings, an item softmax); 0 = not recorded. */
   items?: number;
+  /** Domain tokens (multi-domain data sets); 0 or absent = none. */
+  domains?: number;
 }
 
 export class Vocab {
@@ -23,6 +27,8 @@ export class Vocab {
   /** First token of each level's codes. */
   readonly levelOffsets: number[];
   readonly userOffset: number;
+  readonly domains: number;
+  readonly domainOffset: number;
   readonly size: number;
 
   constructor(layout: VocabLayout) {
@@ -38,6 +44,9 @@ export class Vocab {
     const items = layout.items ?? 0;
     if (!Number.isInteger(items) || items < 0) throw new Error(`vocab items must be an integer >= 0, got ${JSON.stringify(layout.items)}`);
     this.items = items;
+    const domains = layout.domains ?? 0;
+    if (!Number.isInteger(domains) || domains < 0) throw new Error(`vocab domains must be an integer >= 0, got ${JSON.stringify(layout.domains)}`);
+    this.domains = domains;
     this.levels = [...layout.levels];
     this.userBuckets = layout.userBuckets;
     this.levelOffsets = [];
@@ -47,7 +56,8 @@ export class Vocab {
       next += n;
     }
     this.userOffset = next;
-    this.size = next + this.userBuckets;
+    this.domainOffset = next + this.userBuckets;
+    this.size = this.domainOffset + this.domains;
   }
 
   get codeLength(): number {
@@ -63,6 +73,19 @@ export class Vocab {
   userToken(user: number): number {
     if (this.userBuckets === 0 || user < 0) return PAD;
     return this.userOffset + (hashUser(user) % this.userBuckets);
+  }
+
+  /** The token of domain `domain` (0-based, the data set's domain order). */
+  domainToken(domain: number): number {
+    if (!Number.isInteger(domain) || domain < 0 || domain >= this.domains) {
+      throw new Error(`domain ${domain} is out of range: the vocabulary has ${this.domains} domain token${this.domains === 1 ? '' : 's'}`);
+    }
+    return this.domainOffset + domain;
+  }
+
+  /** The layout that rebuilds this vocabulary (what a checkpoint stores). */
+  layout(): VocabLayout {
+    return { levels: this.levels, userBuckets: this.userBuckets, ...(this.items > 0 ? { items: this.items } : {}), ...(this.domains > 0 ? { domains: this.domains } : {}) };
   }
 
   /** Item tokens, one row per item: `tokens[i * L + l]` = token of item i's code at level l. */
@@ -82,11 +105,11 @@ export class Vocab {
   }
 
   toJSON(): VocabLayout & { pad: number; bos: number; eos: number; levelOffsets: number[]; userOffset: number; size: number } {
-    return { levels: this.levels, userBuckets: this.userBuckets, ...(this.items > 0 ? { items: this.items } : {}), pad: PAD, bos: BOS, eos: EOS, levelOffsets: this.levelOffsets, userOffset: this.userOffset, size: this.size };
+    return { ...this.layout(), levels: this.levels, userBuckets: this.userBuckets, pad: PAD, bos: BOS, eos: EOS, levelOffsets: this.levelOffsets, userOffset: this.userOffset, size: this.size };
   }
 
   static fromJSON(json: VocabLayout): Vocab {
-    return new Vocab({ levels: json.levels, userBuckets: json.userBuckets, items: json.items });
+    return new Vocab({ levels: json.levels, userBuckets: json.userBuckets, items: json.items, domains: json.domains });
   }
 }
 

@@ -117,8 +117,8 @@ export interface TrainLoopOptions {
   variables: tf.Variable[];
   rng: Rng;
   silent?: boolean;
-  /** Loss of one batch; returns the scalar to minimise and the reconstruction part (sum over dims, mean over rows). */
-  loss: (batch: tf.Tensor2D) => { loss: tf.Scalar; reconstruction: tf.Scalar };
+  /** Loss of one batch (`rows`: its row indices into `x`); returns the scalar to minimise and the reconstruction part (sum over dims, mean over rows). */
+  loss: (batch: tf.Tensor2D, rows: Int32Array) => { loss: tf.Scalar; reconstruction: tf.Scalar };
   /** Called after each batch (outside the gradient), e.g. to count code usage. */
   afterBatch?: (batch: tf.Tensor2D) => void;
   /** Called at the end of each epoch; may return fields for the curve (restarts, codes used). */
@@ -149,12 +149,13 @@ export function trainLoop(opts: TrainLoopOptions): CurvePoint[] {
       let lossSum = 0;
       let reconSum = 0;
       for (let b = 0; b < batches; b++) {
-        const idx = tf.tensor1d(order.subarray(b * batchSize, Math.min(rows, (b + 1) * batchSize)), 'int32'); // [batch]
+        const rowIds = Int32Array.from(order.subarray(b * batchSize, Math.min(rows, (b + 1) * batchSize)));
+        const idx = tf.tensor1d(rowIds, 'int32'); // [batch]
         const batch = tf.gather(opts.x, idx) as tf.Tensor2D; // [batch, dim]
         idx.dispose();
         let recon: tf.Scalar | null = null;
         const loss = optimizer.minimize(() => {
-          const out = opts.loss(batch);
+          const out = opts.loss(batch, rowIds);
           recon = tf.keep(out.reconstruction);
           return out.loss;
         }, true, opts.variables);

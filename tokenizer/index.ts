@@ -12,6 +12,8 @@ export { collisionStats, disambiguate, disambiguateNew } from './collisions.js';
 export type { CollisionStats } from './collisions.js';
 export { buildReport, formatReport, levelReport } from './report.js';
 export type { TokenizerReport } from './report.js';
+export { domainCodeReport, formatDomainCodeReport } from './domainReport.js';
+export type { DomainCodeReport, DomainCodeUsage } from './domainReport.js';
 export { kmeans, DEFAULT_KMEANS } from './kmeans.js';
 export type { KMeansConfig, KMeansResult } from './kmeans.js';
 export { residualQuantize, residualLookup, fitResidual, encodeResidual } from './residual.js';

@@ -1,6 +1,7 @@
 // Codebook health: per position, how many codes are used and how evenly (perplexity); overall, how
 // many items share an ID. Printed as a table by `semid tokenize report`.
 import { collisionStats, type CollisionStats } from './collisions.js';
+import { formatDomainCodeReport, type DomainCodeReport } from './domainReport.js';
 import type { FitReport, LevelReport, SemanticIds, TrainingPoint } from './types.js';
 
 export interface TokenizerReport extends CollisionStats {
@@ -15,6 +16,8 @@ export interface TokenizerReport extends CollisionStats {
   fitSeconds: number | null;
   curve?: TrainingPoint[];
   details?: Record<string, unknown>;
+  /** Multi-domain data: code usage per domain and first-level codes shared between domains. */
+  domains?: DomainCodeReport;
 }
 
 /** Usage and perplexity of position `l` of `ids`. */
@@ -86,6 +89,7 @@ export function formatReport(report: TokenizerReport): string {
     `reconstruction      ${num(report.reconstruction)} (mean squared error per item; relative ${report.relativeReconstruction === null ? '-' : pct(report.relativeReconstruction)})`,
     `fit time            ${report.fitSeconds === null ? '-' : `${report.fitSeconds.toFixed(1)} s`}`,
   ];
+  if (report.domains) out.push('', ...formatDomainCodeReport(report.domains));
   if (report.curve && report.curve.length) {
     const step = Math.max(1, Math.ceil(report.curve.length / 12));
     const shown = report.curve.filter((_, i) => i % step === 0 || i === report.curve!.length - 1);

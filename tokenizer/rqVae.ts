@@ -5,6 +5,10 @@
 // residual k-means of the encoded first batch, and codes unused for a whole epoch restart at random
 // residuals of that level. Inputs are centred and scaled (normalizer.ts); encode applies the uniform
 // last-level mapping (uniformMapping.ts) unless `uniformLastLevel` is off.
+// Multi-domain data (GMC): `domainContrastive` > 0 adds a supervised InfoNCE term on the encoder's latents (before
+// quantization, cosine similarity / `temperature`): for each item, the other items of its domain in the batch are
+// positives and other domains' items negatives, so the first-level codes come to carry the domain while items stay
+// free to share later codes.
 //
 // Hidden sizes are absolute (TIGER: 768 -> 512 -> 256 -> 128 -> 32): they are not rescaled for other
 // input sizes; pass `hidden` for much smaller or larger inputs.
@@ -40,11 +44,16 @@ export interface RqVaeConfig {
   uniformLastLevel: boolean;
   /** Centre the inputs and scale them to unit mean square per dimension before the encoder (normalizer.ts). */
   normalize: boolean;
+  /** Weight of the domain-contrastive term (0 = off; needs the items' domains, FitOptions.domains). */
+  domainContrastive: number;
+  /** Temperature of the domain-contrastive term's softmax over cosine similarities. */
+  temperature: number;
 }
 
 export const DEFAULT_RQVAE: RqVaeConfig = {
   levels: 3, codebookSize: 256, hidden: [512, 256, 128], latentDim: 32,
   epochs: 20, batchSize: 1024, learningRate: 3e-3, beta: 0.25, restartDeadCodes: true, uniformLastLevel: true, normalize: true,
+  domainContrastive: 0, temperature: 0.1,
 };
 
 export function resolveRqVae(partial: Record<string, unknown> = {}): RqVaeConfig {
@@ -61,11 +70,45 @@ export function resolveRqVae(partial: Record<string, unknown> = {}): RqVaeConfig
   checkBool('restartDeadCodes', c.restartDeadCodes);
   checkBool('uniformLastLevel', c.uniformLastLevel);
   checkBool('normalize', c.normalize);
-  const { levels, codebookSize, hidden, latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize } = c;
-  return { levels, codebookSize, hidden: [...hidden], latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize };
+  checkNumber('domainContrastive', c.domainContrastive, 0);
+  checkNumber('temperature', c.temperature, 0);
+  if (!(c.temperature > 0)) throw new Error(`rqvae: \`temperature\` must be > 0, got ${c.temperature}`);
+  const { levels, codebookSize, hidden, latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize, domainContrastive, temperature } = c;
+  return { levels, codebookSize, hidden: [...hidden], latentDim, epochs, batchSize, learningRate, beta, restartDeadCodes, uniformLastLevel, normalize, domainContrastive, temperature };
 }
 
 const BLOCK = 8192;
+
+/**
+ * Supervised InfoNCE over a batch's latents z [batch, latent] with domain labels: mean over anchors with at least one
+ * positive of -mean_p log softmax_{a != i}(cos(z_i, z_a) / t)[p], positives p = the other items of the anchor's domain.
+ */
+export function domainContrastiveLoss(z: tf.Tensor2D, labels: Int32Array, temperature: number): tf.Scalar {
+  const n = z.shape[0];
+  const notSelf = new Float32Array(n * n); // 0 off the diagonal, -1e9 on it (an item is not its own candidate)
+  const positive = new Float32Array(n * n); // 1 where j != i is of i's domain
+  const anchor = new Float32Array(n); // 1 / |positives of i| where i has any
+  let anchors = 0;
+  for (let i = 0; i < n; i++) {
+    notSelf[i * n + i] = -1e9;
+    let count = 0;
+    for (let j = 0; j < n; j++) if (j !== i && labels[j] === labels[i]) { positive[i * n + j] = 1; count += 1; }
+    if (count > 0) { anchor[i] = 1 / count; anchors += 1; }
+  }
+  if (anchors === 0) return tf.scalar(0);
+  const unit = tf.div(z, tf.add(tf.sqrt(tf.sum(tf.square(z), 1, true)), 1e-8)); // [batch, latent]
+  const logits = tf.add(tf.div(tf.matMul(unit, tf.transpose(unit)), temperature), tf.tensor2d(notSelf, [n, n])); // [batch, batch]
+  const logProb = tf.sub(logits, tf.logSumExp(logits, 1, true)); // [batch, batch]
+  const perAnchor = tf.sum(tf.mul(logProb, tf.tensor2d(positive, [n, n])), 1); // [batch]
+  return tf.div(tf.neg(tf.sum(tf.mul(perAnchor, tf.tensor1d(anchor)))), anchors) as tf.Scalar; // []
+}
+
+/** The domain labels the contrastive term needs: one integer >= 0 per row. */
+function checkDomainLabels(domains: Int32Array | undefined, rows: number): Int32Array {
+  if (!domains) throw new Error('rqvae: `domainContrastive` needs the items\' domains: fit on a multi-domain data set (semid data merge)');
+  if (domains.length !== rows) throw new Error(`rqvae: ${domains.length} domain labels for ${rows} items`);
+  return domains;
+}
 
 export class RqVaeTokenizer implements ItemTokenizer {
   readonly method = 'rqvae';
@@ -100,6 +143,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
     const c = this.config;
     if (x.rows < c.codebookSize) throw new Error(`rqvae: ${x.rows} items cannot fill a codebook of ${c.codebookSize} codes (--codebook-size must be <= the number of items)`);
     const start = performance.now();
+    const domains = c.domainContrastive > 0 ? checkDomainLabels(opts.domains, x.rows) : null;
     const rng = makeRng(opts.seed ?? 0);
     this.build(x.dim, opts.seed ?? 0);
     const encoder = this.encoder!;
@@ -130,7 +174,7 @@ export class RqVaeTokenizer implements ItemTokenizer {
       const curve = trainLoop({
         label: 'rqvae', x: data, epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
         variables, rng, silent: opts.silent, reconstructionUnits: unitsSquared,
-        loss: (batch) => {
+        loss: (batch, rows) => {
           const z = encoder.apply(batch); // [batch, latent]
           const out = residualQuantize(z, codebooks);
           const used = out.codes.dataSync(); // the codes are already on the CPU (Codebook reads them back)
@@ -144,7 +188,12 @@ export class RqVaeTokenizer implements ItemTokenizer {
           const zq = straightThrough(z, out.quantized) as tf.Tensor2D; // [batch, latent]
           const xHat = decoder.apply(zq); // [batch, dim]
           const reconstruction = tf.mean(tf.sum(tf.square(tf.sub(batch, xHat)), 1)) as tf.Scalar; // []
-          return { loss: tf.add(reconstruction, vq) as tf.Scalar, reconstruction };
+          let loss = tf.add(reconstruction, vq) as tf.Scalar; // []
+          if (domains) {
+            const contrastive = domainContrastiveLoss(z, Int32Array.from(rows, (r) => domains[r]), c.temperature); // []
+            loss = tf.add(loss, tf.mul(contrastive, c.domainContrastive)) as tf.Scalar; // []
+          }
+          return { loss, reconstruction };
         },
         afterBatch: (batch) => {
           lastBatch?.dispose();

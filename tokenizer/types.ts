@@ -24,6 +24,8 @@ export interface FitOptions {
   silent?: boolean;
   /** IDs made elsewhere, one row per item (`fixed` imports them; other methods ignore them). */
   importedIds?: SemanticIds;
+  /** Domain id per row (multi-domain data): RQ-VAE's `domainContrastive` term uses it; other methods ignore it. */
+  domains?: Int32Array;
 }
 
 /** Health of one code position: how much of its codebook is in use. */

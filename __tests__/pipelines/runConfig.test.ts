@@ -13,7 +13,7 @@ describe('resolvePipelineConfig', () => {
 
   it('keeps given fields and defaults the rest of a section', () => {
     const c = resolvePipelineConfig({ train: { preset: 'tiny', trainer: { steps: 300 } }, eval: { k: [1, 10] } });
-    expect(c.train).toEqual({ preset: 'tiny', arch: 'encdec', model: {}, trainer: { steps: 300 }, validUsers: 500, validBeam: 20 });
+    expect(c.train).toEqual({ preset: 'tiny', arch: 'encdec', model: {}, trainer: { steps: 300 }, validUsers: 500, validBeam: 20, finetune: { steps: 0, trainer: {} } });
     expect(c.eval).toEqual({ ...DEFAULT_PIPELINE_CONFIG.eval, k: [1, 10] });
     expect(c.tokenize).toEqual(DEFAULT_PIPELINE_CONFIG.tokenize);
   });
@@ -33,9 +33,9 @@ describe('resolvePipelineConfig', () => {
 
   const bad: [string, unknown, RegExp][] = [
     ['unknown top-level key', { trian: {} }, /unknown key `trian`/],
-    ['unknown section key', { train: { lrate: 1 } }, /unknown key `train.lrate` \(known keys of `train`: preset, arch, model, trainer, validUsers, validBeam\)/],
+    ['unknown section key', { train: { lrate: 1 } }, /unknown key `train.lrate` \(known keys of `train`: preset, arch, model, trainer, validUsers, validBeam, finetune\)/],
     ['unknown nested key', { data: { generate: { user: 5 } } }, /unknown key `data.generate.user`/],
-    ['bad enum', { train: { preset: 'huge' } }, /`train.preset` must be one of tiny, small, tiger, got "huge"/],
+    ['bad enum', { train: { preset: 'huge' } }, /`train.preset` must be one of tiny, small, causal, sasrec, tiger, got "huge"/],
     ['non-integer', { tokenize: { levels: 2.5 } }, /`tokenize.levels` must be an integer >= 1, got 2.5/],
     ['too small', { tokenize: { codebookSize: 1 } }, /`tokenize.codebookSize` must be an integer >= 2, got 1/],
     ['wrong type', { embed: { dim: '256' } }, /`embed.dim` must be an integer >= 1, got "256"/],
@@ -83,7 +83,7 @@ describe('example configs (pipelines/configs)', () => {
     const tmp = await mkdtemp(join(tmpdir(), 'semid-cfg-'));
     try {
       await writeFile(join(tmp, 'bad.json'), JSON.stringify({ train: { preset: 'huge' } }));
-      await expect(loadPipelineConfig(join(tmp, 'bad.json'))).rejects.toThrow(/bad\.json": `train.preset` must be one of tiny, small, tiger, got "huge"/);
+      await expect(loadPipelineConfig(join(tmp, 'bad.json'))).rejects.toThrow(/bad\.json": `train.preset` must be one of tiny, small, causal, sasrec, tiger, got "huge"/);
       await writeFile(join(tmp, 'broken.json'), '{ "train": ');
       await expect(loadPipelineConfig(join(tmp, 'broken.json'))).rejects.toThrow(/broken\.json" is not valid JSON/);
       await expect(loadPipelineConfig(join(tmp, 'missing.json'))).rejects.toThrow(/cannot read config ".*missing\.json": ENOENT/);

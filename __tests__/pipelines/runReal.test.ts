@@ -72,7 +72,7 @@ describe('semid run with the real stages (tiny)', () => {
     await expect(runPipeline({ config, runDir, log })).rejects.toThrow(/`train.trainer`: unknown train config field "stepz"/);
   });
 
-  it.each(['generated.json', 'beauty.json', 'scientific.json'])('example config %s passes every stage owner\'s validation', async (file) => {
+  it.each(['generated.json', 'beauty.json', 'scientific.json', 'multidomain.json'])('example config %s passes every stage owner\'s validation', async (file) => {
     const config = await loadPipelineConfig(fileURLToPath(new URL(`../../pipelines/configs/${file}`, import.meta.url)));
     expect(() => validatePipelineConfig(config)).not.toThrow();
   });

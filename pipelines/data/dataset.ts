@@ -2,7 +2,8 @@
 //   items.parquet      item_id int32 (dense, 0..items-1, row order), key utf8, text utf8, categories list<utf8>
 //   sequences.parquet  user_id int32 (dense, row order), user_key utf8, items list<int32> (time order),
 //                      timestamps list<float64> (unix seconds; only when the source has times)
-//   manifest.json      { version, users, items, interactions, source, createdAt, skipped?, ... }
+//   manifest.json      { version, users, items, interactions, source, createdAt, skipped?, domains?, ... }
+// A multi-domain data set (`semid data merge`, merge.ts) adds a `domain` utf8 column to both files.
 //   embeddings/        NAME.parquet (+ NAME.json), see embeddings.ts
 // The directory is written as a whole (writeDirAtomic): a new import REPLACES the data set, embeddings/
 // included, because embeddings of another catalog would silently misalign with the new item ids.
@@ -34,7 +35,7 @@ export interface DatasetContent {
   extra?: Record<string, unknown>;
 }
 
-function countInteractions(sequences: Sequences): number {
+export function countInteractions(sequences: Sequences): number {
   let n = 0;
   for (const s of sequences.items) n += s.length;
   return n;
@@ -46,6 +47,28 @@ function checkUnique(keys: readonly string[], what: string, source: string): voi
     const first = seen.get(key);
     if (first !== undefined) throw new Error(`${source}: duplicate ${what} "${key}" (ids ${first} and ${i})`);
     seen.set(key, i);
+  });
+}
+
+/**
+ * Domains come on both items and users or on neither, and every item of a user's sequence belongs to the user's
+ * domain: decoding restricted to the user's domain relies on it.
+ */
+function checkDomains(items: Items, sequences: Sequences, source: string): void {
+  if (!items.domains && !sequences.domains) return;
+  if (!items.domains || !sequences.domains) {
+    throw new Error(`${source}: a domain column on ${items.domains ? 'items' : 'users'} only; a multi-domain data set has one on both`);
+  }
+  if (items.domains.length !== items.keys.length) throw new Error(`${source}: ${items.keys.length} items but ${items.domains.length} item domains`);
+  if (sequences.domains.length !== sequences.userKeys.length) throw new Error(`${source}: ${sequences.userKeys.length} users but ${sequences.domains.length} user domains`);
+  sequences.items.forEach((seq, u) => {
+    const domain = sequences.domains![u];
+    for (let j = 0; j < seq.length; j++) {
+      const itemDomain = items.domains![seq[j]];
+      if (itemDomain !== domain) {
+        throw new Error(`${source}: user "${sequences.userKeys[u]}" (domain "${domain}") position ${j}: item "${items.keys[seq[j]]}" is of domain "${itemDomain}"`);
+      }
+    }
   });
 }
 
@@ -86,6 +109,7 @@ export function validateDataset(items: Items, sequences: Sequences, source: stri
       }
     }
   }
+  checkDomains(items, sequences, source);
 }
 
 /** A data set directory semid may replace: its own (marked, or with the files of an older semid's data set). */
@@ -128,7 +152,20 @@ export async function writeItemsFile(path: string, items: Items): Promise<void> 
     key: utf8Vector(items.keys),
     text: utf8Vector(items.texts),
     categories: utf8ListVector(items.categories),
+    ...(items.domains ? { domain: utf8Vector(items.domains) } : {}),
   }));
+}
+
+/** sequences.parquet of `sequences` (dense user ids in row order). */
+export async function writeSequencesFile(path: string, sequences: Sequences): Promise<void> {
+  const columns: Parameters<typeof makeTable>[0] = {
+    user_id: int32Vector(Int32Array.from(sequences.userKeys, (_, i) => i)),
+    user_key: utf8Vector(sequences.userKeys),
+    items: int32ListVector(sequences.items),
+  };
+  if (sequences.timestamps) columns.timestamps = float64ListVector(sequences.timestamps);
+  if (sequences.domains) columns.domain = utf8Vector(sequences.domains);
+  await writeParquetTable(path, makeTable(columns));
 }
 
 /** Writes items.parquet and sequences.parquet of a data set into the staging directory `tmp`. */
@@ -166,15 +203,9 @@ export async function writeDataset(dir: string, data: DatasetContent): Promise<M
     interactions: countInteractions(sequences),
     timestamps: sequences.timestamps !== null,
   }, data);
-  const sequenceColumns: Parameters<typeof makeTable>[0] = {
-    user_id: int32Vector(Int32Array.from(sequences.userKeys, (_, i) => i)),
-    user_key: utf8Vector(sequences.userKeys),
-    items: int32ListVector(sequences.items),
-  };
-  if (sequences.timestamps) sequenceColumns.timestamps = float64ListVector(sequences.timestamps);
   return writeDatasetFiles(dir, manifest, async (tmp) => {
     await writeItemsFile(join(tmp, ITEMS_FILE), items);
-    await writeParquetTable(join(tmp, SEQUENCES_FILE), makeTable(sequenceColumns));
+    await writeSequencesFile(join(tmp, SEQUENCES_FILE), sequences);
   });
 }
 
@@ -222,6 +253,7 @@ export async function readDataset(dir: string): Promise<Dataset> {
     categories: hasColumn(itemsTable, 'categories')
       ? readUtf8ListColumn(itemsTable, 'categories', itemsPath)
       : Array.from({ length: itemsTable.numRows }, () => []),
+    ...(hasColumn(itemsTable, 'domain') ? { domains: readUtf8Column(itemsTable, 'domain', itemsPath) } : {}),
   };
   const sequencesPath = join(dir, SEQUENCES_FILE);
   const sequencesTable = await readParquetTable(sequencesPath);
@@ -230,6 +262,7 @@ export async function readDataset(dir: string): Promise<Dataset> {
     userKeys: readUtf8Column(sequencesTable, 'user_key', sequencesPath),
     items: readInt32ListColumn(sequencesTable, 'items', sequencesPath),
     timestamps: hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
+    ...(hasColumn(sequencesTable, 'domain') ? { domains: readUtf8Column(sequencesTable, 'domain', sequencesPath) } : {}),
   };
   validateDataset(items, sequences, dir);
   const interactions = countInteractions(sequences);

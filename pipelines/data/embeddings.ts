@@ -1,7 +1,7 @@
 // Item embeddings of a data set: DIR/embeddings/NAME.parquet with `item_id` int32 and `embedding`
 // fixed_size_list<float32>[dim], one row per item in item-id order, plus NAME.json (dim, rows, and what
 // made them: model, template...). Both the writer and the reader check shape and finiteness.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EmbeddingMatrix } from '../../tokenizer/index.js';
 import { writeJsonAtomic } from '../../tokenizer/io/index.js';
@@ -44,11 +44,20 @@ export async function writeEmbeddings(dataDir: string, name: string, m: Embeddin
     throw new Error(`${path}: ${m.rows} embedding rows but the data set has ${manifest.items} items`);
   }
   checkFinite(m, path);
+  await writeEmbeddingsFiles(dataDir, name, m, meta);
+}
+
+/**
+ * The files of writeEmbeddings without its check against the manifest: for a writer that builds a whole data set
+ * directory (merge.ts, in its staging directory before the manifest is there) and has checked the rows itself.
+ */
+export async function writeEmbeddingsFiles(dataDir: string, name: string, m: EmbeddingMatrix, meta: Record<string, unknown> = {}): Promise<void> {
   const table = makeTable({
     item_id: int32Vector(Int32Array.from({ length: m.rows }, (_, i) => i)),
     embedding: fixedSizeListVector(m.data, m.dim),
   });
-  await writeParquetTable(path, table);
+  await mkdir(join(dataDir, EMBEDDINGS_DIR), { recursive: true });
+  await writeParquetTable(embeddingsPath(dataDir, name), table);
   await writeJsonAtomic(embeddingsMetaPath(dataDir, name), { ...meta, name, rows: m.rows, dim: m.dim, createdAt: new Date().toISOString() });
 }
 

@@ -14,6 +14,10 @@ export {
 } from './dataset.js';
 export type { DatasetContent } from './dataset.js';
 export { readEmbeddings, writeEmbeddings, readEmbeddingsMeta, embeddingsPath } from './embeddings.js';
+export { domainIndex, domainId, contextDomain, checkDomainName, DOMAIN_NAME, DOMAIN_SEPARATOR } from './domains.js';
+export type { DomainIndex } from './domains.js';
+export { mergeDatasets, parseDomainFlag } from './merge.js';
+export type { DomainInput, MergeOptions, MergeResult, DomainCounts } from './merge.js';
 export { leaveOneOut, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
 export type { SplitOptions, ShortUsers } from './split.js';
 export { DEFAULT_TEXT_TEMPLATE, compileTextTemplate, fieldText } from './text.js';

@@ -8,6 +8,8 @@ export interface Items {
   texts: string[];
   /** Category path, most general first (may be empty per item). */
   categories: string[][];
+  /** Domain name per item (multi-domain data sets, `semid data merge`); absent in a single-domain data set. */
+  domains?: string[];
 }
 
 export interface Sequences {
@@ -17,6 +19,8 @@ export interface Sequences {
   items: Int32Array[];
   /** Unix seconds per interaction, parallel to `items`, when the source has them. */
   timestamps: Float64Array[] | null;
+  /** Domain name per user (multi-domain data sets); a user's items all belong to its domain. */
+  domains?: string[];
 }
 
 export interface Manifest {

@@ -3,7 +3,7 @@
 import { beamMissRate, exactScores, topItems, type PrefixTrie, type StepScorer } from '../../decoding/index.js';
 import type { UserContext } from '../../seq2seq/index.js';
 import { Progress } from '../../tokenizer/io/index.js';
-import type { Example } from '../data/index.js';
+import { contextDomain, type DomainIndex, type Example } from '../data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from '../metrics.js';
 
 export interface BeamMissReport {
@@ -29,7 +29,10 @@ export async function beamMissRates(options: {
   excludeHistory?: boolean;
   maxRows?: number;
   progress?: boolean;
+  /** Multi-domain data: the exact ranking, as beam search, covers the user's domain only. */
+  domains?: DomainIndex | null;
 }): Promise<BeamMissReport> {
+  const { domains } = options;
   const { trie, examples, ks } = options;
   const topK = Math.max(...ks);
   const miss = new Float64Array(ks.length);
@@ -38,9 +41,10 @@ export async function beamMissRates(options: {
   const progress = new Progress({ label: 'exact scoring', total: examples.length, unit: 'user', silent: options.progress === false });
   for (let i = 0; i < examples.length; i += 1) {
     const e = examples[i];
-    const scores = await exactScores(options.scorer, trie, [{ user: e.user, history: e.history }], { maxRows: options.maxRows });
+    const domain = domains ? contextDomain(domains, e.user, e.history) : -1;
+    const scores = await exactScores(options.scorer, trie, [{ user: e.user, history: e.history, ...(domains ? { domain } : {}) }], { maxRows: options.maxRows });
     const history = options.excludeHistory ? new Set(e.history) : null;
-    const exact = topItems(scores, topK, history ? (item) => history.has(item) : undefined);
+    const exact = topItems(scores, topK, (item) => (history !== null && history.has(item)) || (domains !== null && domains !== undefined && domains.itemDomain[item] !== domain));
     const beam = options.recommended[i];
     ks.forEach((k, j) => {
       miss[j] += beamMissRate(beam.subarray(0, k), exact.subarray(0, k));

@@ -5,10 +5,11 @@
 import { topItems } from '../../decoding/index.js';
 import type { ModelScorer } from '../../seq2seq/index.js';
 import type { EmbeddingMatrix, SemanticIds } from '../../tokenizer/index.js';
-import type { Example, Sequences } from '../data/index.js';
+import type { DomainIndex, Example, Sequences } from '../data/index.js';
 import { buildNeighbourIndex, type NeighbourIndex } from '../embed/index.js';
 import { rankOf } from '../metrics.js';
 import { sasrecBaseline } from '../sasrecBaseline.js';
+import { domainDenseRanks, domainPopularityRanks } from './domains.js';
 
 /** What every baseline gets: the evaluated users and what the run has already loaded. */
 export interface BaselineContext {
@@ -25,6 +26,8 @@ export interface BaselineContext {
   itemCodes: SemanticIds;
   /** The evaluated model's history window. */
   maxHistory: number;
+  /** A multi-domain data set's domains: baselines rank within the user's domain, as the model does (null: none). */
+  domains: DomainIndex | null;
   /** Ranks of the targets under a model's scorer, exactly as the evaluated model's are computed. */
   rankModel(scorer: ModelScorer): Promise<Int32Array>;
   log(message: string): void;
@@ -120,7 +123,10 @@ export function denseRanks(embeddings: EmbeddingMatrix, examples: readonly Examp
 
 const popularity: Baseline = {
   name: 'popularity',
-  run: async (ctx) => ({ ranks: popularityRanks(ctx.popularity, ctx.examples, ctx.topK, { excludeHistory: ctx.excludeHistory }) }),
+  run: async (ctx) => ({
+    ranks: domainPopularityRanks(ctx.popularity, ctx.examples, ctx.topK, { excludeHistory: ctx.excludeHistory, domains: ctx.domains }),
+    ...(ctx.domains ? { settings: { perDomain: true } } : {}),
+  }),
 };
 
 const dense: Baseline = {
@@ -134,8 +140,10 @@ const dense: Baseline = {
     }
     if (!items) return { skipped: 'no item embeddings' };
     const lastItems = ctx.options.denseLastItems ?? 5;
-    const ranks = denseRanks(items.embeddings, ctx.examples, ctx.topK, { lastItems, excludeHistory: ctx.excludeHistory, index: items.index });
-    return { ranks, settings: { lastItems, embeddings: ctx.options.embeddings ?? 'default' } };
+    const ranks = ctx.domains
+      ? domainDenseRanks(items.embeddings, ctx.examples, ctx.topK, ctx.domains, { lastItems, excludeHistory: ctx.excludeHistory })
+      : denseRanks(items.embeddings, ctx.examples, ctx.topK, { lastItems, excludeHistory: ctx.excludeHistory, index: items.index });
+    return { ranks, settings: { lastItems, embeddings: ctx.options.embeddings ?? 'default', ...(ctx.domains ? { perDomain: true } : {}) } };
   },
 };
 

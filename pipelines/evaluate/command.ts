@@ -2,16 +2,20 @@
 // both protocols in use: unmasked (TIGER's: a history item may be recommended) and masked (S3-Rec's full-sort
 // evaluation, which SASRec's and S3-Rec's published figures come from: history items are never recommended). The
 // top-level figures, the baselines, the buckets and the audit follow `--exclude-history` (like for like).
+// On a multi-domain data set every user is ranked within its own domain (model and baselines alike), the report
+// gains `byDomain` (each domain's metrics of the model and every baseline), and `--domain NAME` evaluates one
+// domain's users only.
 import { PrefixTrie, type InvalidIdFallback } from '../../decoding/index.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { checkOutputFile, writeJsonAtomic } from '../../tokenizer/io/index.js';
-import { leaveOneOut, readEmbeddings } from '../data/index.js';
+import { domainId, domainIndex, leaveOneOut, readEmbeddings } from '../data/index.js';
 import { metricsFromRanks } from '../metrics.js';
 import { checkSasrecBudget } from '../sasrecBaseline.js';
 import { openTrainedModel } from '../trainedModel.js';
 import { beamMissRates, type BeamMissReport } from './audit.js';
 import { BASELINES, itemNeighbourIndex, trainingPopularity, type BaselineContext, type BaselineResult, type ItemIndex } from './baselines.js';
 import { metricsByPopularity } from './buckets.js';
+import { metricsByDomain } from './domains.js';
 import { nearestItemFallback } from './fallback.js';
 import { evaluatePreferenceModes, type PreferenceMode } from './preferences.js';
 import { evaluateSearch } from './search.js';
@@ -56,6 +60,8 @@ export interface EvaluationRunOptions {
   preferences?: string;
   /** `search`: number of queries (default 1,000). */
   queries?: number;
+  /** Multi-domain data: evaluate this domain's users only. */
+  domain?: string;
 }
 
 /**
@@ -84,6 +90,9 @@ async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<Retu
   const ks = options.ks ?? [5, 10, 20];
   const beamSize = options.beamSize ?? 20;
   const where = { data: options.data, tokenizer: options.tokenizer, modelDir: options.model, createdAt: new Date().toISOString() };
+  if ((options.task === 'search' || options.preferenceModes) && domainIndex(opened.dataset)) {
+    throw new Error(`${options.data} is a multi-domain data set: --task search and --preference-mode rank without domains (not built yet); evaluate one domain's data set`);
+  }
   if (options.task === 'search') {
     if (options.preferenceModes) throw new Error('--task search and --preference-mode are separate evaluations: run eval once for each');
     return { ...(await evaluateSearch(opened, { ks, beamSize, queries: options.queries ?? options.users, batchSize: options.batchSize, progress: options.progress })), ...where };
@@ -115,9 +124,12 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
     if (options.progress !== false) process.stderr.write(`${m}\n`);
   };
   checkTopK(scorer, topK, beamSize);
-  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? model.config.maxHistory });
+  const domains = domainIndex(dataset);
+  const domain = options.domain === undefined ? null : domainId(domains, options.domain);
+  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? model.config.maxHistory })
+    .filter((e) => domain === null || domains!.userDomain[e.user] === domain);
   const examples = evenSample(all.length, options.users).map((i) => all[i]);
-  if (examples.length === 0) throw new Error(`${options.data}: no ${options.split} examples (every user is too short)`);
+  if (examples.length === 0) throw new Error(`${options.data}${domain === null ? '' : ` (domain ${options.domain})`}: no ${options.split} examples (every user is too short)`);
   const trie = PrefixTrie.build(itemCodes);
   const itemIndex = sharedItemIndex(options, topK);
   let fallback: InvalidIdFallback | undefined;
@@ -128,7 +140,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   }
   const rank = (exclude: boolean): Promise<ModelRanks> => rankWithModel({
     scorer, trie, examples, topK, beamSize, batchSize: options.batchSize, excludeHistory: exclude, progress: options.progress,
-    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback,
+    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback, domains,
   } satisfies RankOptions);
   const modelRun = await rank(excludeHistory);
   const otherRun = await rank(!excludeHistory);
@@ -136,8 +148,8 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
 
   const popularity = trainingPopularity(dataset.sequences, dataset.items.keys.length);
   const context: BaselineContext = {
-    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log,
-    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false })).ranks,
+    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log, domains,
+    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false, domains })).ranks,
     options: {
       data: options.data, embeddings: options.embeddings, denseLastItems: options.denseLastItems, sasrecSteps: options.sasrecSteps, sasrecMinutes: options.sasrecMinutes,
     },
@@ -156,7 +168,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   if (options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer)) {
     const sample = evenSample(examples.length, options.exactSample);
     beamMiss = await beamMissRates({
-      scorer, trie, ks, excludeHistory, progress: options.progress,
+      scorer, trie, ks, excludeHistory, progress: options.progress, domains,
       examples: sample.map((i) => examples[i]),
       recommended: sample.map((i) => modelRun.recommended[i]),
     });
@@ -181,6 +193,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
     },
     baselines: Object.fromEntries(Object.entries(baselines).map(([name, r]) => [name, baselineReport(r, ks)])),
     byPopularity: metricsByPopularity(popularity, examples, ks, ranks),
+    ...(domains ? { domains: domains.names, ...(domain === null ? {} : { domain: options.domain }), byDomain: metricsByDomain(domains, examples, ks, ranks) } : {}),
     ...(beamMiss ? { beamMiss } : {}),
     data: options.data,
     tokenizer: options.tokenizer,

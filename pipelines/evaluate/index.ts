@@ -8,6 +8,7 @@ export type { Ranker, RankOptions, ModelRanks, EvaluateModelOptions, UserContext
 export { BASELINES, trainingPopularity, popularityRanks, denseRanks, itemNeighbourIndex } from './baselines.js';
 export type { Baseline, BaselineContext, BaselineResult, DenseOptions, ItemIndex } from './baselines.js';
 export { popularityBuckets, metricsByPopularity } from './buckets.js';
+export { examplesByDomain, perDomainRanks, domainPopularityRanks, domainDenseRanks, metricsByDomain } from './domains.js';
 export type { PopularityBucket } from './buckets.js';
 export { beamMissRates } from './audit.js';
 export type { BeamMissReport } from './audit.js';

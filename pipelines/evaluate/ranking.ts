@@ -1,12 +1,15 @@
 // Ranking users with a model: beam search through a StepScorer, or exact scores of the whole catalog, in batches;
-// each target's rank and the metrics of training's validation (evaluateModel).
+// each target's rank and the metrics of training's validation (evaluateModel). On a multi-domain data set a user is
+// ranked within its own domain only (GMC: decoding never crosses domains): its context carries its domain (the
+// model's domain token) and the catalog is restricted to the domain's items (beam search's `allowItems`, which
+// masks every trie prefix with no item of the domain; exact catalog ranking's `allowItems`).
 import {
   beamSearch, PrefixTrie, rankCatalog, type BeamSearchStats, type CatalogScorer, type Candidate, type InvalidIdFallback, type StepScorer,
 } from '../../decoding/index.js';
 import type { ModelScorer, UserContext } from '../../seq2seq/index.js';
 import type { SemanticIds } from '../../tokenizer/index.js';
 import { Progress } from '../../tokenizer/io/index.js';
-import type { Example } from '../data/index.js';
+import { contextDomain, type DomainIndex, type Example } from '../data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from '../metrics.js';
 
 export type { UserContext };
@@ -41,6 +44,8 @@ export interface RankOptions {
   /** true (default): a progress bar / log lines on stderr; false: silent. */
   progress?: boolean;
   label?: string;
+  /** A multi-domain data set's domains: each user is ranked within its domain (null/absent: one catalog). */
+  domains?: DomainIndex | null;
 }
 
 export interface ModelRanks {
@@ -86,15 +91,44 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
   return { ranks, recommended, stats: total, usersPerSecond: examples.length / Math.max(seconds, 1e-9) };
 }
 
-/** One batch of users through the ranker: beam search, or the exact top-K of the whole catalog. */
-export async function recommendBatch(
-  options: Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 'excludeHistory' | 'constrained' | 'fallback'>, contexts: UserContext[],
-): Promise<{ candidates: Candidate[][]; stats: BeamSearchStats }> {
+type BatchOptions = Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 'excludeHistory' | 'constrained' | 'fallback' | 'domains'>;
+
+/**
+ * One batch of users through the ranker: beam search, or the exact top-K of the whole catalog. With `domains`, the
+ * users of each domain are ranked together over that domain's items, with their domain in the context; a user whose
+ * domain is unknown (not in the data set, no history) gets no candidates.
+ */
+export async function recommendBatch(options: BatchOptions, contexts: UserContext[]): Promise<{ candidates: Candidate[][]; stats: BeamSearchStats }> {
+  const { domains } = options;
+  if (!domains) return recommendWithin(options, contexts, null);
+  const byDomain = new Map<number, number[]>();
+  contexts.forEach((c, i) => {
+    const d = contextDomain(domains, c.user, c.history);
+    const rows = byDomain.get(d);
+    if (rows) rows.push(i);
+    else byDomain.set(d, [i]);
+  });
+  const candidates: Candidate[][] = contexts.map(() => []);
+  const stats: BeamSearchStats = { users: contexts.length, generated: 0, invalid: 0, invalidRate: 0, fallbackMapped: 0, scorerMs: 0, searchMs: 0 };
+  for (const [d, rows] of byDomain) {
+    if (d < 0) continue;
+    const part = await recommendWithin(options, rows.map((i) => ({ ...contexts[i], domain: d })), domains.items[d]);
+    rows.forEach((i, k) => { candidates[i] = part.candidates[k]; });
+    for (const key of ['generated', 'invalid', 'fallbackMapped', 'scorerMs', 'searchMs'] as const) stats[key] += part.stats[key];
+  }
+  stats.invalidRate = stats.generated > 0 ? stats.invalid / stats.generated : 0;
+  return { candidates, stats };
+}
+
+/** Users ranked over the whole catalog, or over `allowItems` only. */
+async function recommendWithin(options: BatchOptions, contexts: UserContext[], allowItems: Int32Array | null): Promise<{ candidates: Candidate[][]; stats: BeamSearchStats }> {
   const { scorer } = options;
   if (isCatalogScorer(scorer)) {
     if (options.constrained === false) throw new Error('unconstrained search needs a beam-search model: this model ranks the whole catalog exactly (no invalid IDs)');
     const t0 = performance.now();
-    const candidates = await rankCatalog(scorer, contexts, { topK: options.topK, excludeHistory: options.excludeHistory ?? false, idsOf: (item) => options.trie.prefixOf(options.trie.depth, options.trie.itemLeaf[item]) });
+    const candidates = await rankCatalog(scorer, contexts, {
+      topK: options.topK, excludeHistory: options.excludeHistory ?? false, allowItems, idsOf: (item) => options.trie.prefixOf(options.trie.depth, options.trie.itemLeaf[item]),
+    });
     const ms = performance.now() - t0;
     return { candidates, stats: { users: contexts.length, generated: 0, invalid: 0, invalidRate: 0, fallbackMapped: 0, scorerMs: ms, searchMs: 0 } };
   }
@@ -104,6 +138,7 @@ export async function recommendBatch(
     excludeHistory: options.excludeHistory ?? false,
     constrained: options.constrained ?? true,
     fallback: options.fallback,
+    allowItems,
   });
 }
 
@@ -118,6 +153,8 @@ export interface EvaluateModelOptions {
   excludeHistory?: boolean;
   /** A trie already built from `itemCodes` (saves the build when called every epoch). */
   trie?: PrefixTrie;
+  /** A multi-domain data set's domains: each user is ranked within its domain. */
+  domains?: DomainIndex | null;
 }
 
 /**
@@ -139,6 +176,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Metr
     batchSize: options.batchSize,
     excludeHistory: options.excludeHistory,
     progress: options.progress ?? false,
+    domains: options.domains,
   });
   return { ...metricsFromRanks(result.ranks, ks), usersPerSecond: result.usersPerSecond, invalidRate: result.stats.invalidRate };
 }

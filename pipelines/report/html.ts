@@ -30,6 +30,8 @@ export interface ReportInputs {
   recommendations?: { user: string; history: string[]; items: string[] }[];
   /** The resolved config, shown folded. */
   config?: unknown;
+  /** Multi-domain runs: per domain, Recall/NDCG@10 of each method (unified, finetuned, popularity, dense). */
+  domains?: Record<string, Record<string, Record<string, number | undefined>>>;
 }
 
 export interface Plot {
@@ -85,6 +87,14 @@ function metricTable(methods: MethodScores[], names: string[], caption: string):
   return `<table><caption>${escapeHtml(caption)}</caption>${head}${rows.join('')}</table>`;
 }
 
+/** One row per domain, Recall@10 / NDCG@10 per method (the methods any domain has, in first-seen order). */
+function domainTable(domains: NonNullable<ReportInputs['domains']>): string {
+  const methods = [...new Set(Object.values(domains).flatMap((row) => Object.keys(row)))];
+  const head = `<tr><th>domain</th>${methods.map((m) => `<th>${escapeHtml(m)} R@10</th><th>${escapeHtml(m)} N@10</th>`).join('')}</tr>`;
+  const rows = Object.entries(domains).map(([name, row]) => `<tr><td>${escapeHtml(name)}</td>${methods.map((m) => `<td>${fmt(row[m]?.['recall@10'])}</td><td>${fmt(row[m]?.['ndcg@10'])}</td>`).join('')}</tr>`);
+  return `<section><h2>Per domain</h2><table><caption>Each domain's users, ranked within their domain (test split of the run's eval)</caption>${head}${rows.join('')}</table></section>`;
+}
+
 const CSS = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em}.sub{color:#666;margin-top:0}section{margin:2em 0}figure{margin:1em 0;display:inline-block;vertical-align:top}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -112,6 +122,7 @@ export async function renderReportHtml(inputs: ReportInputs): Promise<string> {
     }
     parts.push('</section>');
   }
+  if (inputs.domains && Object.keys(inputs.domains).length) parts.push(domainTable(inputs.domains));
   if (svgs.has('loss') || svgs.has('valid-recall')) {
     parts.push(`<section><h2>Training</h2>${figure('loss')}${figure('valid-recall')}</section>`);
   }

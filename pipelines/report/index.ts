@@ -86,6 +86,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
   const buckets = await readJsonIfPresent<Record<string, number>>(join(runDir, 'tokenize', 'buckets.json'));
   const metrics = await readJsonIfPresent<Record<string, unknown>>(join(runDir, 'eval', 'metrics.json'));
   const sample = await readJsonIfPresent<ReportInputs['recommendations']>(join(runDir, 'recommend', 'sample.json'));
+  const domains = await readJsonIfPresent<NonNullable<ReportInputs['domains']>>(join(runDir, 'eval', 'domains.json'));
   const report = (config.report ?? {}) as { dataset?: string; published?: PublishedResult[] };
   const train = (config.train ?? {}) as { preset?: string; arch?: string };
   const tokenize = (config.tokenize ?? {}) as { method?: string; levels?: number; codebookSize?: number };
@@ -118,6 +119,7 @@ export async function collectReportInputs(runDir: string): Promise<ReportInputs>
     stages: run?.stages,
     recommendations: sample ?? undefined,
     config,
+    ...(domains ? { domains } : {}),
   };
 }
 

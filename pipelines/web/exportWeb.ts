@@ -23,7 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { PrefixTrie } from '../../decoding/index.js';
 import { initBackend, loadModel, modelArtifacts, MODEL_FILE, WEIGHTS_FILE } from '../../seq2seq/index.js';
 import { writeDirAtomic } from '../../tokenizer/io/index.js';
-import { DEFAULT_MAX_HISTORY, readDataset } from '../data/index.js';
+import { DEFAULT_MAX_HISTORY, domainIndex, readDataset } from '../data/index.js';
 import { readItemCodes } from '../tokenize.js';
 import { buildBrowserBundle } from './bundle.js';
 import { encodeCatalog } from './catalogFile.js';
@@ -86,6 +86,9 @@ export async function exportWeb(options: ExportWebOptions): Promise<ExportWebRes
   const maxHistory = options.maxHistory ?? DEFAULT_MAX_HISTORY;
   if (!Number.isInteger(maxHistory) || maxHistory < 1) throw new Error(`--max-history must be an integer >= 1, got ${maxHistory}`);
   const dataset = await readDataset(options.data);
+  if (domainIndex(dataset)) {
+    throw new Error(`${options.data} is a multi-domain data set: the browser export does not restrict recommendations to a visitor's domain nor set the domain token yet; export a model of a single-domain data set`);
+  }
   const codes = await readItemCodes(options.tokenizer);
   const trie = PrefixTrie.build(codes);
   if (trie.items !== dataset.items.keys.length) {
