@@ -12,7 +12,7 @@ import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../t
 import { backendTraits } from './backend/index.js';
 import { DataOrder, type DataPosition } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import type { ModelConfig, TrainConfig } from './config.js';
 import { DropoutSeeds } from './layers.js';
 import type { SequenceModel, TrainBatch, TrainingSet } from './model.js';
 
@@ -128,6 +128,15 @@ export const METRICS_FILE = 'metrics.jsonl';
 /** Seed of the dropout draws of one step. */
 function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+}
+
+/**
+ * The dropout seeds of step t: seeded when something in the model draws from them (layer dropout, or preference
+ * dropout of a model with text tokens, which must run even where layer dropout is 0), else null (no dropout).
+ */
+export function stepDropoutSeeds(m: ModelConfig, seed: number, step: number): DropoutSeeds {
+  const draws = m.dropout > 0 || (m.textTokens > 0 && m.textDropout > 0);
+  return new DropoutSeeds(draws ? stepSeed(seed, step) : null);
 }
 
 /**
@@ -324,7 +333,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const batch = data.batch(indices);
     const t = state.step + 1;
     const lr = learningRate(t, c);
-    const seeds = new DropoutSeeds(model.config.dropout > 0 ? stepSeed(c.seed, t) : null);
+    const seeds = stepDropoutSeeds(model.config, c.seed, t);
     const { loss, norm, grads } = await lossAndGrads(model, batch, seeds, c.clipNorm);
     if (!Number.isFinite(loss)) {
       grads.forEach((g) => g.dispose());

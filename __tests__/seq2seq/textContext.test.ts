@@ -8,6 +8,7 @@ import {
   Batcher, createModel, DropoutSeeds, initBackend, resolveModelConfig, Vocab, type ModelConfig, type TokenModel, type TrainingData, type TrainingExample,
 } from '../../seq2seq/index.js';
 import { levelLogits, withTextDropout } from '../../seq2seq/model.js';
+import { stepDropoutSeeds } from '../../seq2seq/trainer.js';
 import { dropTextMask, textMarker } from '../../seq2seq/textContext.js';
 import { PAD } from '../../seq2seq/vocab.js';
 import { beamScorer, tinyCatalog, walkExamples } from './helpers.js';
@@ -123,6 +124,10 @@ test('the text changes the output; a fully dropped text equals no text; dropout 
   expect(rate).toBeGreaterThan(0.12);
   expect(rate).toBeLessThan(0.4); // textDropout .25
   expect(withTextDropout(batch, model.config, null)).toBe(batch); // validation: no dropout
+  // The trainer seeds preference dropout even where layer dropout is 0 (the tiny preset): else it never ran.
+  expect(model.config.dropout).toBe(0);
+  expect(withTextDropout(batch, model.config, stepDropoutSeeds(model.config, 0, 1)).srcMask).not.toEqual(batch.srcMask);
+  expect(stepDropoutSeeds({ ...model.config, textTokens: 0 }, 0, 1).next()).toBeNull();
   model.dispose();
 });
 
