@@ -53,7 +53,7 @@ export const trainCommand: CommandModule = {
     .option('user-buckets', { type: 'number', describe: 'user hash buckets (default 2000; 0 = no user token)' })
     .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
     .option('text-tokens', { type: 'number', describe: 'encdec/causal: read a text (preference, query) as this many context tokens, a learned projection of the text encoder\'s vector (0 = no text)' })
-    .option('text-dropout', { type: 'number', describe: 'with --text-tokens: chance that a training example\'s preference is left out in a step (default .25)' })
+    .option('text-dropout', { type: 'number', describe: 'with --text-tokens: chance that a training example\'s preference is left out in a step (default .5)' })
     .option('text-dim', { type: 'number', describe: 'with --text-tokens: text encoder (TF-IDF + SVD of the item texts) dimensions per polarity half (default 64)' })
     .option('index-items', { type: 'boolean', describe: 'with --text-tokens, encdec: add DSI\'s indexing task (item text -> its ID) so the model answers `semid search`' })
     .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })

@@ -121,7 +121,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   idEmbedding: false,
   textTokens: 0,
   textDim: 0,
-  textDropout: 0.25,
+  textDropout: 0.5,
   seed: 0,
 };
 

@@ -1,6 +1,6 @@
 // The texts a model with text tokens trains on (seq2seq's TrainingText), made from the data (preferences.ts):
 // - each one-target example carries ONE preference, its kind drawn per example from the seed: history (the example's
-//   own history items, never its target) 35%, steer (the target's own facets, a random variant) 35%, negative 30%
+//   own history items, never its target) 25%, steer (the target's own facets, a random variant) 35%, negative 40%
 //   ("no B" for a brand of the history other than the target's, else of the catalog; or "not C" likewise for a
 //   category); preference dropout (ModelConfig.textDropout) then removes it in some steps, so the model also learns
 //   without one;
@@ -21,8 +21,8 @@ export interface TrainingTextOptions {
 }
 
 /** Chances of the preference kinds of a training example (cumulative: history, steer, negative). */
-const KIND_HISTORY = 0.35;
-const KIND_STEER = 0.7;
+const KIND_HISTORY = 0.25;
+const KIND_STEER = 0.6;
 
 export interface TrainingTexts extends TrainingText {
   /** Distinct texts encoded so far (a cache). */
