@@ -27,7 +27,7 @@ export async function buildTinyRun(dir: string): Promise<TinyRun> {
     data: { source: 'generate', generate: { users: 300, items: 150, seed: 3 } },
     embed: { ...demo.embed, dim: 32 },
     tokenize: { ...demo.tokenize, codebookSize: 8 },
-    train: { ...demo.train, preset: 'tiny', trainer: { steps: 40, batchSize: 64, evalEvery: 20, warmupSteps: 5 }, validUsers: 40 },
+    train: { ...demo.train, preset: 'tiny', arch: 'encdec', trainer: { steps: 40, batchSize: 64, evalEvery: 20, warmupSteps: 5 }, validUsers: 40 },
     eval: { ...demo.eval, maxUsers: 40 },
     recommend: { ...demo.recommend, users: 10 },
   });
