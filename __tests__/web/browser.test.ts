@@ -41,7 +41,7 @@ async function openPage(browser: Browser, url: string, hideWebGpu = false): Prom
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   if (hideWebGpu) await page.addInitScript(HIDE_WEBGPU);
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 }); // a busy single core can take over playwright's 30 s default to load the page
   return { page, errors };
 }
 
