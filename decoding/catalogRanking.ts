@@ -48,6 +48,18 @@ export function sumLevelScores(levelLogProbs: Float32Array, levels: readonly num
   return out;
 }
 
+/** scores [users, items] with row u shifted by -offsets[u], in place (logits minus their log-normaliser). */
+export function subtractRows(scores: Float32Array, offsets: ArrayLike<number>): Float32Array {
+  const users = offsets.length;
+  const items = users > 0 ? scores.length / users : 0;
+  if (!Number.isInteger(items)) throw new Error(`${scores.length} scores are not a whole number of rows for ${users} users`);
+  for (let u = 0; u < users; u++) {
+    const o = offsets[u];
+    for (let i = u * items, end = i + items; i < end; i++) scores[i] -= o;
+  }
+  return scores;
+}
+
 export interface CatalogRankOptions {
   topK: number;
   /** Leave out the user's history items (the masked protocol of S3-Rec's full-sort evaluation). */

@@ -114,12 +114,19 @@ function everyNodeStep(trie: PrefixTrie, nodePrefixes: readonly Int32Array[], d:
   return { step: d, prefixes, rowUser, rowParent };
 }
 
-/** The `k` best items of one score row (ties: lower item first), skipping items `skip` rejects. */
+/**
+ * The `k` best items of one score row (ties: lower item first), skipping items `skip` rejects. Items arrive in
+ * increasing order, so once k are kept an item must score strictly above the worst kept one (a tie loses on its
+ * later index): one comparison per item, and `skip` is asked only of items that would enter.
+ */
 export function topItems(scores: ArrayLike<number>, k: number, skip?: (item: number) => boolean): Int32Array {
   const best = new TopK(Math.max(0, k));
+  let floor = -Infinity;
   for (let item = 0; item < scores.length; item += 1) {
     const s = scores[item];
-    if (s > -Infinity && !(skip && skip(item))) best.offer(s, item);
+    if (!(s > floor) || (skip && skip(item))) continue; // also drops NaN and -Infinity
+    best.offer(s, item);
+    floor = best.floor;
   }
   const items = new Int32Array(best.size);
   best.drainBestFirst(new Float64Array(best.size), items, 0);

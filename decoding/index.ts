@@ -7,7 +7,7 @@ export { beamSearch, resolveBeamSearch, DEFAULT_BEAM_SEARCH } from './beamSearch
 export type { BeamSearchConfig, BeamSearchOptions, BeamSearchResult, BeamSearchStats, InvalidIdFallback } from './beamSearch.js';
 export { exactScores, topItems, beamMissRate } from './exactScoring.js';
 export type { ExactScoringOptions } from './exactScoring.js';
-export { rankCatalog, sumLevelScores } from './catalogRanking.js';
+export { rankCatalog, subtractRows, sumLevelScores } from './catalogRanking.js';
 export type { CatalogScorer, CatalogRankOptions } from './catalogRanking.js';
 export { benchmarkBeamSearch, tableScorer, randomCatalog } from './benchmark.js';
 export type { BeamSearchBenchmark } from './benchmark.js';

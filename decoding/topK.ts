@@ -23,6 +23,11 @@ export class TopK {
     return this.count;
   }
 
+  /** The score a new pair must beat to be kept: the worst kept score once full, else -Infinity. */
+  get floor(): number {
+    return this.count === this.capacity && this.count > 0 ? this.heapScore[0] : -Infinity;
+  }
+
   /** Keeps (score, key) when it is among the best `capacity` seen since the last drain. */
   offer(score: number, key: number): void {
     if (this.count < this.capacity) {

@@ -13,24 +13,21 @@
 // The parallel head trains on one softmax per level (`headLoss: levels`) or on one softmax over the catalog of
 // the scores it ranks by (`catalog`): score(item) = sum_l logits_l[code_l(item)] (+ (h * d^-0.5) . id(item)).
 import * as tf from '@tensorflow/tfjs';
-import { sumLevelScores, type DecodeStepInput, type ScoringSession } from '../decoding/index.js';
+import { subtractRows, sumLevelScores, type DecodeStepInput, type ScoringSession } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { Batcher, sequenceWindows, type ContextInput } from './batches.js';
 import type { ModelConfig } from './config.js';
 import {
-  bucketGrid, codeScores, dense, dropout, DropoutSeeds, feedForward, linear, linearParts, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
+  bucketGrid, codeScores, dense, dropout, DropoutSeeds, feedForward, gatherRows, linear, linearParts, logSumExpRows, multiHeadAttention, ParamStore, positionBias, rmsNorm, type AttentionShape,
 } from './layers.js';
 import {
   crossEntropy, embedContext, initFeedForward, initSelfAttention, type ContextBatch, type ModelScorer, type ScorerOptions, type SequenceModel,
   type TrainBatch, type TrainingData, type TrainingSet, type UserContext,
 } from './model.js';
-import { scorerMaxHistory } from './scorer.js';
+import { perUserByLength, scorerMaxHistory } from './scorer.js';
 import { Vocab } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
-
-/** Users per stack pass at inference (the stack's temporaries grow with them). */
-const USERS_PER_PASS = 512;
 
 /** Parameters of the causal stack: relative position bias, blocks, final norm (shared with sasrec.ts). */
 export function initCausalStack(p: ParamStore, c: ModelConfig): void {
@@ -150,7 +147,7 @@ export class CausalModel implements SequenceModel {
     if (!this.config.idEmbedding) return x;
     const ids = tf.tensor1d(Int32Array.from(items, (i) => Math.max(i, 0)), 'int32'); // [rows*S]
     const real = tf.reshape(tf.tensor1d(Int32Array.from(items, (i) => (i >= 0 ? 1 : 0)), 'float32'), [-1, 1]); // [rows*S, 1]
-    const id = tf.mul(tf.gather(this.params.get('item'), ids), real); // [rows*S, d]
+    const id = tf.mul(gatherRows(this.params.get('item'), ids), real); // [rows*S, d]
     return tf.add(x, tf.reshape(id, x.shape)); // [rows, S, d]
   }
 
@@ -180,7 +177,7 @@ export class CausalModel implements SequenceModel {
     const L = this.L;
     const ids = new Int32Array(n * l);
     for (let r = 0; r < n; r++) for (let j = 0; j < l; j++) ids[r * l + j] = tokens[r * L + j];
-    const e = tf.reshape(tf.gather(this.params.get('shared'), tf.tensor1d(ids, 'int32')), [n, l, this.config.dModel]); // [n, l, d]
+    const e = tf.reshape(gatherRows(this.params.get('shared'), tf.tensor1d(ids, 'int32')), [n, l, this.config.dModel]); // [n, l, d]
     return tf.sum(e, 1); // [n, d]
   }
 
@@ -200,7 +197,7 @@ export class CausalModel implements SequenceModel {
     const d = this.config.dModel;
     const L = this.L;
     const states = tf.reshape(this.states(ctx, b.items, s), [ctx.size * ctx.srcLen, d]); // [rows*S, d]
-    const h = tf.gather(states, tf.tensor1d(targetPos, 'int32')); // [n, d]
+    const h = gatherRows(states, tf.tensor1d(targetPos, 'int32')); // [n, d]
     if (this.catalogLoss()) return crossEntropy(this.itemScores(h, this.queries(h, new Int32Array(0), n, s), n), targetItem);
     const tokens = new Int32Array(n * L); // [n, L] vocabulary tokens of the targets' codes
     for (let t = 0; t < n; t++) for (let l = 0; l < L; l++) tokens[t * L + l] = this.itemTokens[targetItem[t] * L + l];
@@ -255,19 +252,12 @@ export class CausalModel implements SequenceModel {
 
   /** States [users, d] at each user's most recent item (the position that predicts the next one). */
   lastStates(contexts: readonly UserContext[], batcher: Batcher): tf.Tensor2D {
-    const parts: tf.Tensor[] = [];
-    for (let first = 0; first < contexts.length; first += USERS_PER_PASS) {
-      const part = contexts.slice(first, first + USERS_PER_PASS);
-      parts.push(tf.tidy(() => {
-        const ctx = batcher.contexts(part);
-        const S = ctx.srcLen;
-        const h = this.states(ctx, contextItems(part, S, batcher.maxHistory), NO_DROPOUT); // [users, S, d]
-        return tf.reshape(tf.slice(h, [0, S - 1, 0], [part.length, 1, this.config.dModel]), [part.length, this.config.dModel]); // [users, d]
-      }));
-    }
-    const out = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [users, d]
-    if (parts.length > 1) tf.dispose(parts);
-    return out as tf.Tensor2D;
+    return perUserByLength(contexts, batcher.maxHistory, (part) => tf.tidy(() => {
+      const ctx = batcher.contexts(part);
+      const S = ctx.srcLen;
+      const h = this.states(ctx, contextItems(part, S, batcher.maxHistory), NO_DROPOUT); // [part, S, d]
+      return tf.reshape(tf.slice(h, [0, S - 1, 0], [part.length, 1, this.config.dModel]), [part.length, this.config.dModel]); // [part, d]
+    })) as tf.Tensor2D; // [users, d]
   }
 
   scorer(itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {
@@ -286,13 +276,15 @@ export class CausalModel implements SequenceModel {
         scoreCatalog: async (contexts) => {
           const n = contexts.length;
           if (this.catalogLoss()) {
-            const scores = tf.tidy(() => {
+            const [scores, lse] = tf.tidy(() => {
               const h = this.lastStates(contexts, batcher); // [users, d]
-              return tf.logSoftmax(this.itemScores(h, this.queries(h, new Int32Array(0), n, NO_DROPOUT), n)); // [users, items]
+              const s = this.itemScores(h, this.queries(h, new Int32Array(0), n, NO_DROPOUT), n); // [users, items]
+              return [s, logSumExpRows(s)]; // [users, items], [users]
             });
             const data = (await scores.data()) as Float32Array;
-            scores.dispose();
-            return data;
+            const norm = (await lse.data()) as Float32Array;
+            tf.dispose([scores, lse]);
+            return subtractRows(data, norm); // log-softmax over the catalog
           }
           const logp = tf.tidy(() => {
             const q = this.queries(this.lastStates(contexts, batcher), new Int32Array(0), n, NO_DROPOUT); // [L*users, d]
@@ -327,7 +319,7 @@ export class CausalModel implements SequenceModel {
               const tokens = new Int32Array(rows * L); // [rows, L]: the prefix's code tokens
               for (let r = 0; r < rows; r++) for (let l = 0; l < step; l++) tokens[r * L + l] = this.vocab.codeToken(l, prefixes[r * step + l]);
               const out = tf.tidy(() => {
-                const hr = tf.gather(h, tf.tensor1d(rowUser, 'int32')); // [rows, d]
+                const hr = gatherRows(h, tf.tensor1d(rowUser, 'int32')); // [rows, d]
                 return tf.logSoftmax(this.levelLogits(this.query(this.levelInput(hr, tokens, rows, step), NO_DROPOUT), step)); // [rows, levels[step]]
               });
               const data = (await out.data()) as Float32Array;

@@ -9,7 +9,7 @@
 // elsewhere the same maths is composed from plain tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import {
-  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL,
+  ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, CODE_SCORES_GRAD_KERNEL, CODE_SCORES_KERNEL, GATHER_ROWS_KERNEL, LOG_SUM_EXP_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL,
   hasKernel, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL,
   type AttentionAttrs, type DropoutAttrs,
 } from './backend/index.js';
@@ -136,6 +136,31 @@ export function composedCodeScores(scores: tf.Tensor2D, codes: tf.Tensor2D): tf.
   const [items, L] = codes.shape;
   const picked = tf.gather(scores, tf.reshape(codes, [items * L]), 1); // [rows, items*L]
   return tf.sum(tf.reshape(picked, [scores.shape[0], items, L]), 2) as tf.Tensor2D; // [rows, items]
+}
+
+/**
+ * Rows `ids` [n] (int32) of a 2-D float table [rows, d] -> [n, d]: tf.gather on axis 0, one native row copy per id on
+ * wasm (tfjs-wasm's GatherV2 costs ~60 ns an element: the largest op of exact catalog ranking). Gradient: the
+ * scatter-add (unsortedSegmentSum), as tf.gather's.
+ */
+export function gatherRows(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+  if (!hasKernel(GATHER_ROWS_KERNEL) || table.rank !== 2 || table.dtype !== 'float32') return tf.gather(table, ids) as tf.Tensor2D; // [n, d]
+  const rows = table.shape[0];
+  const f = tf.customGrad((...args: GradArgs) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([ids]); // kept for the backward pass (the caller's tidy may end before it)
+    return {
+      value: tf.engine().runKernel(GATHER_ROWS_KERNEL, { x, indices: ids }) as tf.Tensor2D, // [n, d]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, rows), // [rows, d]
+    };
+  }) as (x: tf.Tensor) => tf.Tensor2D;
+  return f(table);
+}
+
+/** log(sum(exp(x_r))) of every row of x [rows, V] (inference: a catalog's log-softmax normaliser, no [rows, V] result). */
+export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (!hasKernel(LOG_SUM_EXP_KERNEL)) return tf.logSumExp(x, 1) as tf.Tensor1D; // [rows]
+  return tf.engine().runKernel(LOG_SUM_EXP_KERNEL, { x }) as tf.Tensor1D; // [rows]
 }
 
 /** Applies a [in, out] weight to the last axis of any-rank x. */

@@ -7,7 +7,7 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import type { ModelConfig } from './config.js';
 import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js';
 import { readVector, type StackWeights } from './incremental.js';
-import { dense, DropoutSeeds, ParamStore } from './layers.js';
+import { dense, DropoutSeeds, gatherRows, ParamStore } from './layers.js';
 import { hasKernel, SOFTMAX_CE_KERNEL } from './backend/index.js';
 import { PAD, Vocab } from './vocab.js';
 
@@ -182,7 +182,7 @@ export function embedContext(table: tf.Tensor, ctx: ContextBatch): tf.Tensor {
   const { size, srcLen, slots } = ctx;
   const d = table.shape[1]!;
   const ids = tf.tensor1d(ctx.src, 'int32'); // [size*srcLen*slots]
-  const e = tf.gather(table, ids); // [size*srcLen*slots, d]
+  const e = gatherRows(table, ids); // [size*srcLen*slots, d]
   if (slots === 1) return tf.reshape(e, [size, srcLen, d]); // [size, srcLen, d]
   const keep = tf.reshape(tf.cast(tf.notEqual(ids, PAD), 'float32'), [size, srcLen, slots, 1]); // [size, srcLen, slots, 1]
   return tf.sum(tf.mul(tf.reshape(e, [size, srcLen, slots, d]), keep), 2); // [size, srcLen, d]
@@ -191,7 +191,7 @@ export function embedContext(table: tf.Tensor, ctx: ContextBatch): tf.Tensor {
 /** Token embeddings [rows, T, d]. */
 export function embedTokens(table: tf.Tensor, tokens: Int32Array, rows: number, T: number): tf.Tensor {
   const d = table.shape[1]!;
-  return tf.reshape(tf.gather(table, tf.tensor1d(tokens, 'int32')), [rows, T, d]); // [rows, T, d]
+  return tf.reshape(gatherRows(table, tf.tensor1d(tokens, 'int32')), [rows, T, d]); // [rows, T, d]
 }
 
 /** Tied output head (T5 v1.0): logits = (h * d^-0.5) @ E^T, with E^T transposed explicitly (plain matMul). */

@@ -9,13 +9,12 @@ import type { SemanticIds } from '../tokenizer/index.js';
 import { Batcher } from './batches.js';
 import { causalStack, contextItems, initCausalStack, windowTrainingSet, type WindowBatch } from './causal.js';
 import type { ModelConfig } from './config.js';
-import { dense, DropoutSeeds, ParamStore } from './layers.js';
+import { dense, DropoutSeeds, gatherRows, ParamStore } from './layers.js';
 import { crossEntropy, type ModelScorer, type ScorerOptions, type SequenceModel, type TrainingData, type TrainingSet, type UserContext } from './model.js';
-import { scorerMaxHistory } from './scorer.js';
+import { perUserByLength, scorerMaxHistory } from './scorer.js';
 import { Vocab } from './vocab.js';
 
 const NO_DROPOUT = new DropoutSeeds(null);
-const USERS_PER_PASS = 256;
 
 export class SasRec implements SequenceModel {
   readonly params: ParamStore;
@@ -37,7 +36,7 @@ export class SasRec implements SequenceModel {
     const d = this.config.dModel;
     const ids = tf.tensor1d(Int32Array.from(items, (i) => Math.max(i, 0)), 'int32'); // [rows*S]
     const real = tf.reshape(tf.tensor1d(Int32Array.from(items, (i) => (i >= 0 ? 1 : 0)), 'float32'), [-1, 1]); // [rows*S, 1]
-    const x0 = tf.reshape(tf.mul(tf.gather(this.params.get('item'), ids), real), [rows, S, d]); // [rows, S, d]
+    const x0 = tf.reshape(tf.mul(gatherRows(this.params.get('item'), ids), real), [rows, S, d]); // [rows, S, d]
     return causalStack(this.params, this.config, x0, tf.tensor2d(mask, [rows, S]), seeds); // [rows, S, d]
   }
 
@@ -51,7 +50,7 @@ export class SasRec implements SequenceModel {
     const { ctx } = b;
     const mask = Float32Array.from(b.items, (i) => (i >= 0 ? 1 : 0)); // [rows*S] no user token: items only
     const h = tf.reshape(this.states(b.items, mask, ctx.size, ctx.srcLen, seeds ?? NO_DROPOUT), [ctx.size * ctx.srcLen, this.config.dModel]); // [rows*S, d]
-    const logits = this.itemLogits(tf.gather(h, tf.tensor1d(b.targetPos, 'int32'))); // [targets, items]
+    const logits = this.itemLogits(gatherRows(h, tf.tensor1d(b.targetPos, 'int32'))); // [targets, items]
     return crossEntropy(logits, b.targetItem);
   }
 
@@ -62,20 +61,16 @@ export class SasRec implements SequenceModel {
 
   /** Item logits [users, items] at each user's most recent item. */
   private userLogits(contexts: readonly UserContext[], maxHistory: number): tf.Tensor {
-    const parts: tf.Tensor[] = [];
-    for (let first = 0; first < contexts.length; first += USERS_PER_PASS) {
-      const part = contexts.slice(first, first + USERS_PER_PASS);
-      parts.push(tf.tidy(() => {
+    return tf.tidy(() => {
+      const last = perUserByLength(contexts, maxHistory, (part) => tf.tidy(() => {
         let S = 1;
         for (const c of part) S = Math.max(S, Math.min(c.history.length, maxHistory));
         const items = contextItems(part, S, maxHistory);
-        const h = this.states(items, Float32Array.from(items, (i) => (i >= 0 ? 1 : 0)), part.length, S, NO_DROPOUT); // [users, S, d]
-        return this.itemLogits(tf.reshape(tf.slice(h, [0, S - 1, 0], [part.length, 1, this.config.dModel]), [part.length, this.config.dModel])); // [users, items]
-      }));
-    }
-    const out = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [users, items]
-    if (parts.length > 1) tf.dispose(parts);
-    return out;
+        const h = this.states(items, Float32Array.from(items, (i) => (i >= 0 ? 1 : 0)), part.length, S, NO_DROPOUT); // [part, S, d]
+        return tf.reshape(tf.slice(h, [0, S - 1, 0], [part.length, 1, this.config.dModel]), [part.length, this.config.dModel]); // [part, d]
+      })); // [users, d]
+      return this.itemLogits(last); // [users, items]
+    });
   }
 
   scorer(itemCodes: SemanticIds, opts: ScorerOptions = {}): ModelScorer {

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecodeStepInput, ScoringSession, StepScorer } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { backendTraits } from './backend/index.js';
+import { gatherRows } from './layers.js';
 import { Batcher } from './batches.js';
 import { DEFAULT_INCREMENTAL, sessionBytesPerUser, type IncrementalDecoding } from './incremental.js';
 import { groupRows, type ModelScorer, type ScorerOptions, type SequenceModel, type TokenModel, type UserContext } from './model.js';
@@ -20,6 +21,29 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`\`${name}\` must be a number > 0, got ${JSON.stringify(value)}`);
   return v;
+}
+
+/** Users per stack pass of a model that encodes each user's history once (causal, sasrec) at inference. */
+export const USERS_PER_PASS = 128;
+
+/**
+ * `run` over every user in passes of USERS_PER_PASS users of similar history length, rows back in the callers' order
+ * ([users, ...]): a pass pads to its own longest kept history, so sorting first cuts the stack's work to the lengths
+ * users have (Beauty: ~8 positions on average instead of 21). `run` returns one row per user of its part.
+ */
+export function perUserByLength(contexts: readonly UserContext[], maxHistory: number, run: (part: UserContext[]) => tf.Tensor): tf.Tensor {
+  const kept = (u: number): number => Math.min(contexts[u].history.length, maxHistory);
+  const order = Array.from(contexts.keys()).sort((a, b) => kept(a) - kept(b) || a - b);
+  const parts: tf.Tensor[] = [];
+  for (let first = 0; first < order.length; first += USERS_PER_PASS) parts.push(run(order.slice(first, first + USERS_PER_PASS).map((u) => contexts[u])));
+  const back = new Int32Array(order.length); // position of each user in the sorted rows
+  order.forEach((u, pos) => { back[u] = pos; });
+  const out = tf.tidy(() => {
+    const sorted = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [users, ...] in length order
+    return order.every((u, pos) => u === pos) ? tf.clone(sorted) : gatherRows(sorted, tf.tensor1d(back, 'int32')); // [users, ...]
+  });
+  tf.dispose(parts);
+  return out;
 }
 
 /** A model's history window: the trained one, or a shorter one asked for (a longer one was never trained on). */

@@ -1,4 +1,5 @@
 import { TopK } from '../../decoding/topK.js';
+import { topItems } from '../../decoding/exactScoring.js';
 import { xorshift } from '../../decoding/benchmark.js';
 
 /** Best `k` of a stream by sorting it whole: higher score first, then lower key. */
@@ -32,5 +33,25 @@ describe('TopK', () => {
     top.offer(1, 1);
     expect(top.size).toBe(0);
     expect(drain(top)).toEqual([]);
+  });
+});
+
+describe('topItems', () => {
+  it.each([1, 3, 10, 40])('equals sorting the whole row (k = %i): ties to the lower item, NaN and -Infinity never kept, skipped items left out', (k) => {
+    const rand = xorshift(100 + k);
+    for (const length of [0, 1, k, 50, 2000]) {
+      const row = Float32Array.from({ length }, () => {
+        const r = rand() % 23;
+        return r === 0 ? NaN : r === 1 ? -Infinity : (r % 9) - 4; // 9 distinct finite scores: many ties
+      });
+      const skip = (item: number) => item % 5 === 2;
+      for (const skipping of [undefined, skip]) {
+        const pairs: [number, number][] = [];
+        row.forEach((s, item) => {
+          if (s > -Infinity && !(skipping && skipping(item))) pairs.push([s, item]);
+        });
+        expect(Array.from(topItems(row, k, skipping))).toEqual(sortedTop(pairs, k).map(([, item]) => item));
+      }
+    }
   });
 });

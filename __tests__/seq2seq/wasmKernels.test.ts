@@ -5,10 +5,13 @@
 // property tests (padded keys, dropout rate, Cast, dense gradients, a batch in parts) run on every backend.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../seq2seq/index.js';
-import { codeScores, composedAttention, composedCodeScores, composedRmsNorm, dense, DropoutSeeds, dropout, multiHeadAttention, reluDropout, rmsNorm } from '../../seq2seq/layers.js';
+import {
+  codeScores, composedAttention, composedCodeScores, composedRmsNorm, dense, DropoutSeeds, dropout, gatherRows, logSumExpRows, multiHeadAttention, reluDropout, rmsNorm,
+} from '../../seq2seq/layers.js';
 import { composedCrossEntropy, crossEntropy } from '../../seq2seq/model.js';
 import {
-  DROPOUT_MASK_KERNEL, setWasmKernelsEnabled, hasKernel, ATTENTION_KERNEL, DROPOUT_KERNEL, CODE_SCORES_KERNEL, RMS_NORM_KERNEL, SOFTMAX_CE_KERNEL,
+  DROPOUT_MASK_KERNEL, setWasmKernelsEnabled, hasKernel, ATTENTION_KERNEL, DROPOUT_KERNEL, CODE_SCORES_KERNEL, RMS_NORM_KERNEL, SOFTMAX_CE_KERNEL, GATHER_ROWS_KERNEL,
+  LOG_SUM_EXP_KERNEL,
 } from '../../seq2seq/backend/wasmKernels.js';
 
 const backend = await initBackend({ quiet: true });
@@ -180,6 +183,40 @@ wasmTest('code scores: the gather-add and its scatter-add gradient equal tfjs au
     const composed = valueAndGrads((a) => composedCodeScores(a as tf.Tensor2D, codes), [x], r);
     for (let i = 0; i < fused.length; i++) expect(maxDiff(fused[i], composed[i])).toBeLessThan(1e-5);
     tf.dispose([codes, x, r, ...fused, ...composed]);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+wasmTest('gather rows: values equal tf.gather exactly, the gradient (repeated ids) equals tfjs autodiff; an id out of range is named', () => {
+  expect(hasKernel(GATHER_ROWS_KERNEL)).toBe(true);
+  const before = tf.memory().numTensors;
+  for (const [rows, d, ids] of [[5, 3, [4, 0, 4, 2]], [40, 64, Array.from({ length: 300 }, (_, i) => (i * 7) % 40)]] as const) {
+    const table = rand([rows, d], 41);
+    const idx = tf.tensor1d(Int32Array.from(ids), 'int32');
+    const r = rand([ids.length, d], 42);
+    const fused = valueAndGrads((a) => gatherRows(a, idx), [table], r);
+    const composed = valueAndGrads((a) => tf.gather(a, idx), [table], r);
+    expect(tf.tidy(() => maxDiff(gatherRows(table, idx), tf.gather(table, idx)))).toBe(0); // a copy
+    expect(maxDiff(fused[1], composed[1])).toBeLessThan(1e-5);
+    tf.dispose([table, idx, r, ...fused, ...composed]);
+  }
+  const table = rand([3, 2], 43);
+  const bad = tf.tensor1d([1, 3], 'int32');
+  expect(() => gatherRows(table, bad)).toThrow(/index 3 at position 1 is outside \[0, 3\)/);
+  tf.dispose([table, bad]);
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+wasmTest('log-sum-exp of rows equals tf.logSumExp (widths not multiples of 4, large and -80-below-max values)', () => {
+  expect(hasKernel(LOG_SUM_EXP_KERNEL)).toBe(true);
+  const before = tf.memory().numTensors;
+  for (const [rows, V] of [[3, 7], [4, 12101], [1, 1]]) {
+    const x = tf.tidy(() => tf.mul(rand([rows, V], 51), 30)); // spreads past exp's -80 flush
+    const fused = logSumExpRows(x as tf.Tensor2D);
+    const ref = tf.logSumExp(x, 1);
+    expect(fused.shape).toEqual([rows]);
+    expect(maxDiff(fused, ref)).toBeLessThan(1e-4);
+    tf.dispose([x, fused, ref]);
   }
   expect(tf.memory().numTensors).toBe(before);
 });

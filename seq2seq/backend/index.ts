@@ -7,7 +7,7 @@ export { backendTraits, activeBackendName } from './traits.js';
 export type { BackendTraits } from './traits.js';
 // For callers that set up tfjs themselves (the browser build; initBackend registers them).
 export {
-  registerWasmKernels, setWasmKernelsEnabled, ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, SOFTMAX_CE_KERNEL, CODE_SCORES_KERNEL, CODE_SCORES_GRAD_KERNEL, hasKernel,
+  registerWasmKernels, setWasmKernelsEnabled, ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, DROPOUT_GRAD_KERNEL, DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL, SOFTMAX_CE_KERNEL, CODE_SCORES_KERNEL, CODE_SCORES_GRAD_KERNEL, LOG_SUM_EXP_KERNEL, GATHER_ROWS_KERNEL, hasKernel,
 } from './wasmKernels.js';
 export type { AttentionAttrs, DropoutAttrs } from './wasmKernels.js';
 // The WebGPU backend over Dawn (also registers its probe): adapter and Vulkan driver descriptions for doctor/bench.

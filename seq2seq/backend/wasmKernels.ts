@@ -38,6 +38,8 @@ export const RMS_NORM_GRAD_KERNEL = 'SemidRmsNormGrad';
 export const SOFTMAX_CE_KERNEL = 'SemidSoftmaxCE';
 export const CODE_SCORES_KERNEL = 'SemidCodeScores';
 export const CODE_SCORES_GRAD_KERNEL = 'SemidCodeScoresGrad';
+export const LOG_SUM_EXP_KERNEL = 'SemidLogSumExp';
+export const GATHER_ROWS_KERNEL = 'SemidGatherRows';
 
 /** Attributes of the dropout kernels. */
 export interface DropoutAttrs {
@@ -67,6 +69,9 @@ interface KernelExports {
   rmsNormForward(x: number, g: number, y: number, rstd: number, rows: number, d: number, eps: number): void;
   rmsNormBackward(dy: number, x: number, g: number, rstd: number, dx: number, dg: number, rows: number, d: number): void;
   softmaxCrossEntropy(x: number, targets: number, stats: number, grad: number, rows: number, V: number): void;
+  rowMaxSumExp(x: number, stats: number, rows: number, V: number): void;
+  codeScoresForward(x: number, width: number, codes: number, L: number, items: number, y: number, rows: number): void;
+  codeScoresBackward(dy: number, codes: number, L: number, items: number, dx: number, width: number, rows: number): void;
   attentionForward(
     B: number, H: number, Tq: number, Tk: number, D: number, q: number, qRs: number, k: number, kRs: number, v: number, vRs: number,
     bias: number, keyMask: number, out: number, oRs: number, probs: number, scale: number, seed: number, threshold: number, keep: number, scratch: number,
@@ -162,6 +167,14 @@ function output(backend: WasmBackend, shape: number[]): tf.TensorInfo {
   return backend.makeOutput(shape, 'float32');
 }
 
+/** out[r] = stats[r, 0] + log(stats[r, 1]) for stats [rows, 2] on the heap: the log the wasm module cannot take. */
+function addLogOfSums(backend: WasmBackend, stats: number, out: tf.TensorInfo, rows: number): void {
+  const heap = new Float32Array((memoryOf(backend.wasm) as WasmMemory).buffer);
+  const o = ptr(backend, out) >>> 2;
+  const st = stats >>> 2;
+  for (let r = 0; r < rows; r++) heap[o + r] = heap[st + 2 * r] + Math.log(heap[st + 2 * r + 1]);
+}
+
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -185,7 +198,7 @@ let originalIdentity: tf.KernelConfig | undefined;
 let originalCast: tf.KernelConfig | undefined;
 const OWN_KERNELS = () => [
   ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL, DROPOUT_MASK_KERNEL, MATMUL_TN_KERNEL, DROPOUT_KERNEL, DROPOUT_GRAD_KERNEL, RMS_NORM_KERNEL, RMS_NORM_GRAD_KERNEL,
-  SOFTMAX_CE_KERNEL, CODE_SCORES_KERNEL, CODE_SCORES_GRAD_KERNEL,
+  SOFTMAX_CE_KERNEL, CODE_SCORES_KERNEL, CODE_SCORES_GRAD_KERNEL, LOG_SUM_EXP_KERNEL, GATHER_ROWS_KERNEL,
 ];
 
 /**
@@ -325,11 +338,54 @@ export function registerWasmKernels(): void {
       const stats = scratch(b, inst, 8 * rows);
       inst.kernels.softmaxCrossEntropy(ptr(b, logits), ptr(b, targets), stats, ptr(b, grad), rows, V);
       // loss = (max - x[target]) + log(sum of exponentials): the log taken here (the module has no math tables).
-      const heap = new Float32Array((memoryOf(b.wasm) as WasmMemory).buffer);
-      const out = ptr(b, loss) >>> 2;
-      const st = stats >>> 2;
-      for (let r = 0; r < rows; r++) heap[out + r] = heap[st + 2 * r] + Math.log(heap[st + 2 * r + 1]);
+      addLogOfSums(b, stats, loss, rows);
       return [loss, grad];
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: GATHER_ROWS_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+      if (x.shape.length !== 2 || x.dtype !== 'float32' || indices.shape.length !== 1 || indices.dtype !== 'int32') {
+        throw new Error(`${GATHER_ROWS_KERNEL}: needs float32 x [rows, d] and int32 indices [n], got ${x.dtype} [${x.shape}] and ${indices.dtype} [${indices.shape}]`);
+      }
+      const [rows, d] = x.shape;
+      const n = indices.shape[0];
+      const out = output(b, [n, d]);
+      const buf = (memoryOf(b.wasm) as WasmMemory).buffer;
+      const idx = new Int32Array(buf, ptr(b, indices), n);
+      // One native memmove per row through a view starting at x (tfjs-wasm's GatherV2 walks ~60 ns an element).
+      const from = ptr(b, x);
+      const to = ptr(b, out);
+      const view = new Float32Array(buf, Math.min(from, to));
+      const src = (from - Math.min(from, to)) >>> 2;
+      const dst = (to - Math.min(from, to)) >>> 2;
+      for (let i = 0; i < n; i++) {
+        const r = idx[i];
+        if (!(r >= 0 && r < rows)) throw new Error(`${GATHER_ROWS_KERNEL}: index ${r} at position ${i} is outside [0, ${rows})`);
+        view.copyWithin(dst + i * d, src + r * d, src + (r + 1) * d);
+      }
+      return out;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: LOG_SUM_EXP_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackend;
+      const { x } = inputs as { x: tf.TensorInfo };
+      if (x.shape.length !== 2 || x.dtype !== 'float32') throw new Error(`${LOG_SUM_EXP_KERNEL}: needs float32 x [rows, V], got ${x.dtype} [${x.shape}]`);
+      const [rows, V] = x.shape;
+      const inst = instanceFor(b);
+      const lse = output(b, [rows]);
+      const stats = scratch(b, inst, 8 * rows);
+      inst.kernels.rowMaxSumExp(ptr(b, x), stats, rows, V);
+      addLogOfSums(b, stats, lse, rows); // max + log(sum)
+      return lse;
     },
   });
 
@@ -342,20 +398,7 @@ export function registerWasmKernels(): void {
       const [rows, width] = scores.shape;
       const [items, L] = codes.shape;
       const out = output(b, [rows, items]);
-      // Views of exactly the tensors (not the whole heap: past 2 GiB, element access to a heap-wide view is slow).
-      const buf = (memoryOf(b.wasm) as WasmMemory).buffer;
-      const idx = new Int32Array(buf, ptr(b, codes), items * L);
-      const x = new Float32Array(buf, ptr(b, scores), rows * width);
-      const y = new Float32Array(buf, ptr(b, out), rows * items);
-      for (let r = 0; r < rows; r++) {
-        const sr = r * width;
-        const or = r * items;
-        for (let i = 0; i < items; i++) {
-          let sum = 0;
-          for (let l = 0; l < L; l++) sum += x[sr + idx[i * L + l]];
-          y[or + i] = sum;
-        }
-      }
+      instanceFor(b).kernels.codeScoresForward(ptr(b, scores), width, ptr(b, codes), L, items, ptr(b, out), rows);
       return out;
     },
   });
@@ -370,19 +413,7 @@ export function registerWasmKernels(): void {
       const [rows, items] = dy.shape;
       const L = codes.shape[1];
       const out = output(b, [rows, width]);
-      const buf = (memoryOf(b.wasm) as WasmMemory).buffer;
-      const idx = new Int32Array(buf, ptr(b, codes), items * L);
-      const g = new Float32Array(buf, ptr(b, dy), rows * items);
-      const dx = new Float32Array(buf, ptr(b, out), rows * width);
-      dx.fill(0);
-      for (let r = 0; r < rows; r++) {
-        const dr = r * items;
-        const or = r * width;
-        for (let i = 0; i < items; i++) {
-          const gi = g[dr + i];
-          for (let l = 0; l < L; l++) dx[or + idx[i * L + l]] += gi;
-        }
-      }
+      instanceFor(b).kernels.codeScoresBackward(ptr(b, dy), ptr(b, codes), L, items, ptr(b, out), width, rows);
       return out;
     },
   });

@@ -412,6 +412,94 @@ export function rmsNormBackward(dy: usize, x: usize, g: usize, rstd: usize, dx: 
   }
 }
 
+/** The largest of the V floats at xr (SIMD four at a time, then the tail). */
+function rowMax(xr: usize, V: i32): f32 {
+  const V4 = V & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
+  let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+  return m;
+}
+
+/**
+ * Item scores from code scores: y[r, i] = sum_l x[r, codes[i, l]] for r < rows, i < items (x [rows, width], codes
+ * [items, L] int32 column indices, y [rows, items]). Summed in f64 and rounded once, as the JS loop it replaced.
+ * Rows go four at a time so each item's codes are read once per four rows.
+ */
+export function codeScoresForward(x: usize, width: i32, codes: usize, L: i32, items: i32, y: usize, rows: i32): void {
+  const xs = <usize>width << 2;
+  const ys = <usize>items << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const x0 = x + <usize>r * xs;
+    const y0 = y + <usize>r * ys;
+    for (let i = 0; i < items; i++) {
+      const ci = codes + (<usize>i * <usize>L << 2);
+      let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+      for (let l = 0; l < L; l++) {
+        const c = x0 + (<usize>load<i32>(ci + (<usize>l << 2)) << 2);
+        s0 += <f64>load<f32>(c);
+        s1 += <f64>load<f32>(c + xs);
+        s2 += <f64>load<f32>(c + 2 * xs);
+        s3 += <f64>load<f32>(c + 3 * xs);
+      }
+      const o = y0 + (<usize>i << 2);
+      store<f32>(o, <f32>s0);
+      store<f32>(o + ys, <f32>s1);
+      store<f32>(o + 2 * ys, <f32>s2);
+      store<f32>(o + 3 * ys, <f32>s3);
+    }
+  }
+  for (; r < rows; r++) {
+    const xr = x + <usize>r * xs;
+    const yr = y + <usize>r * ys;
+    for (let i = 0; i < items; i++) {
+      const ci = codes + (<usize>i * <usize>L << 2);
+      let s: f64 = 0;
+      for (let l = 0; l < L; l++) s += <f64>load<f32>(xr + (<usize>load<i32>(ci + (<usize>l << 2)) << 2));
+      store<f32>(yr + (<usize>i << 2), <f32>s);
+    }
+  }
+}
+
+/** The gradient of codeScoresForward: dx[r, codes[i, l]] += dy[r, i] (dx [rows, width] zeroed here), in item order. */
+export function codeScoresBackward(dy: usize, codes: usize, L: i32, items: i32, dx: usize, width: i32, rows: i32): void {
+  memory.fill(dx, 0, <usize>rows * <usize>width << 2);
+  for (let r = 0; r < rows; r++) {
+    const gr = dy + (<usize>r * <usize>items << 2);
+    const xr = dx + (<usize>r * <usize>width << 2);
+    for (let i = 0; i < items; i++) {
+      const g = load<f32>(gr + (<usize>i << 2));
+      const ci = codes + (<usize>i * <usize>L << 2);
+      for (let l = 0; l < L; l++) {
+        const p = xr + (<usize>load<i32>(ci + (<usize>l << 2)) << 2);
+        store<f32>(p, load<f32>(p) + g);
+      }
+    }
+  }
+}
+
+/**
+ * Per row of x [rows, V]: stats[r] = (max, sum of exp(x - max)), so logsumexp(x_r) = max + log(sum), the log taken by
+ * the caller (the module has no math tables). Two SIMD passes over a row: the normaliser of a catalog's log-softmax
+ * without writing a [rows, V] result.
+ */
+export function rowMaxSumExp(x: usize, stats: usize, rows: i32, V: i32): void {
+  const V4 = V & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>r * <usize>V << 2);
+    const m = rowMax(xr, V);
+    const ms = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    for (let j = 0; j < V4; j += 4) sv = f32x4.add(sv, expv(f32x4.sub(v128.load(xr + (<usize>j << 2)), ms)));
+    let s = hsum(sv);
+    for (let j = V4; j < V; j++) s += f32x4.extract_lane(expv(f32x4.splat(load<f32>(xr + (<usize>j << 2)) - m)), 0);
+    store<f32>(stats + (<usize>r << 3), m);
+    store<f32>(stats + (<usize>r << 3) + 4, s);
+  }
+}
+
 /**
  * Softmax cross-entropy of `rows` rows of logits [rows, V] against targets [rows] (int32). Writes, per row, stats
  * [rows, 2] = (max - x[target], sum of exp(x - max)) -- the loss is stats0 + log(stats1), taken by the caller (the
@@ -424,10 +512,7 @@ export function softmaxCrossEntropy(x: usize, targets: usize, stats: usize, grad
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>r * <usize>V << 2);
     const gr = grad + (<usize>r * <usize>V << 2);
-    let mv = f32x4.splat(-Infinity);
-    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
-    let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+    const m = rowMax(xr, V);
     const ms = f32x4.splat(m);
     let sv = f32x4.splat(0);
     for (let j = 0; j < V4; j += 4) {
