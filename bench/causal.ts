@@ -33,10 +33,10 @@ const MODELS: Record<string, { preset: string; model: Partial<ModelConfig>; labe
   sasrec: { preset: 'sasrec', model: {}, label: 'SASRec-CE' },
 };
 const TRAIN_MODELS = ['causal-ar', 'causal-par', 'causal-par+id', 'causal-par+id+cat', 'sasrec'];
-const RANK_MODELS = ['causal-ar', 'causal-par', 'sasrec'];
+const RANK_MODELS = ['causal-ar', 'causal-par', 'causal-par+id+cat', 'sasrec'];
 
 /** Issue 15's decoding goals on one core (users/s). */
-const RANK_GOALS: Record<string, number> = { 'causal-ar': 500, 'causal-par': 2000 };
+const RANK_GOALS: Record<string, number> = { 'causal-ar': 500, 'causal-par': 2000, 'causal-par+id+cat': 2000 };
 
 export interface CausalBenchConfig {
   /** Training: untimed steps, then `runs` runs of `stepsPerRun` steps (the preset's batch size and schedule). */

@@ -47,7 +47,7 @@ export type { TrainModelOptions, TrainModelResult } from './train.js';
 export { runPipeline, validatePipelineConfig, defaultRunDir, trainerConfigs, bucketCounts, recommendationSample, SAMPLE_FILE } from './stages.js';
 export type { RunPipelineResult, RecommendationSample } from './stages.js';
 export { runDemo, demoConfig, formatMetricTable, formatRecommendations, browserCommand, DEMO_CONFIG_PATH } from './demo.js';
-export type { DemoOptions } from './demo.js';
+export type { DemoOptions, DemoPreset } from './demo.js';
 // `semid doctor`: backends, GPU adapter, Vulkan driver, package versions.
 export { runDoctor, formatDoctorReport, parseVulkanSummary, DOCTOR_PACKAGES } from './doctor.js';
 export type { DoctorReport, DoctorOptions, BackendStatus, VulkanDevice } from './doctor.js';

@@ -163,6 +163,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const domains = domainIndex(dataset);
   const domain = scope.domain === null ? null : domainId(domains, scope.domain);
   // With --init the model is the init model (its shape, its weights) and the trainer starts from the init run's.
+  if (scope.init) await initBackend({ quiet: opts.silent }); // the init model's weights go to the training backend
   const init = scope.init ? await openInitModel(scope.init, opts, dataset, itemCodes) : null;
   // A resumed run continues with the config it was started with (not today's preset defaults); fields given
   // explicitly win, and are reported. The model's shape cannot change under its checkpoint.

@@ -1,11 +1,11 @@
 // `semid demo`: the whole pipeline on the built-in generated data set, offline, then sample
 // recommendations and the metric table.
 import type { CommandModule } from 'yargs';
-import { runDemo } from '../pipelines/index.js';
+import { runDemo, type DemoPreset } from '../pipelines/index.js';
 
 interface Args {
   'run-dir': string;
-  preset?: 'tiny' | 'small';
+  preset?: DemoPreset;
   users: number;
   force?: string[];
 }
@@ -16,7 +16,7 @@ export const demoCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('run-dir', { type: 'string', default: 'runs/demo', describe: 'run directory (re-running reuses finished stages)' })
-      .option('preset', { choices: ['tiny', 'small'] as const, describe: 'model size (default: the config\'s, tiny; small is stronger and several times slower)' })
+      .option('preset', { choices: ['causal', 'tiny', 'small'] as const, describe: 'model (default: the config\'s, the causal model; tiny/small: the encoder-decoder with beam search)' })
       .option('users', { type: 'number', default: 5, describe: 'users to print recommendations for' })
       .option('force', { type: 'string', array: true, describe: 'redo these stages (and everything downstream)' }) as never,
   handler: async (argv) => {

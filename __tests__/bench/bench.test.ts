@@ -88,7 +88,7 @@ describe('semid bench --quick', () => {
     expect(figures('tokenize')).toContain('tokenize.rqkmeans.fitSeconds');
     expect(figures('causal')).toEqual([
       ...['causal-ar', 'causal-par', 'causal-par+id', 'causal-par+id+cat', 'sasrec'].flatMap((m) => ['windowsPerSec', 'targetsPerSec', 'targetsPerCpuSec'].map((f) => `causal.train.${m}.${f}`)),
-      ...['causal-ar', 'causal-par', 'sasrec'].flatMap((m) => [`causal.rank.${m}.usersPerSec`, `causal.rank.${m}.usersPerCpuSec`]),
+      ...['causal-ar', 'causal-par', 'causal-par+id+cat', 'sasrec'].flatMap((m) => [`causal.rank.${m}.usersPerSec`, `causal.rank.${m}.usersPerCpuSec`]),
     ]);
     expect(figures('web').slice(0, 3)).toEqual(['web.demo.exportBytes', 'web.demo.exportGzipBytes', 'web.demo.pageGzipBytes']);
   }, 300_000);

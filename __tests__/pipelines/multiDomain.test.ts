@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   domainIndex, generateDataset, leaveOneOut, mergeDatasets, readDataset, readParquetTable, readUtf8Column, type Dataset, type DomainIndex,
 } from '../../pipelines/data/index.js';
-import { rankWithModel, runEvaluation } from '../../pipelines/evaluate/index.js';
+import { domainPopularityRanks, metricsByDomain, popularityRanks, rankWithModel, runEvaluation } from '../../pipelines/evaluate/index.js';
 import { runRecommend } from '../../pipelines/recommend.js';
 import { resolvePipelineConfig } from '../../pipelines/runConfig.js';
 import { writeRunReport } from '../../pipelines/report/index.js';
@@ -74,6 +74,24 @@ describe('the domain token', () => {
     expect(() => batcher.contexts([{ user: 0, history: Int32Array.from([0]) }])).toThrow('the context names no domain');
     const windows = sequenceWindows([{ user: 3, items: Int32Array.from([0, 1, 2, 0]), domain: 1 }], 3);
     expect(windows.map((w) => w.domain)).toEqual([1, 1]);
+  });
+});
+
+describe('per-domain baselines and metrics', () => {
+  test('popularity ranks within the user\'s domain; byDomain splits the ranks by the user\'s domain (small exact case)', () => {
+    // Items 0-2 domain a, 3-4 domain b; item 3 is the most popular overall, item 1 within a.
+    const index: DomainIndex = {
+      names: ['a', 'b'], itemDomain: Int32Array.from([0, 0, 0, 1, 1]), userDomain: Int32Array.from([0, 1]),
+      items: [Int32Array.from([0, 1, 2]), Int32Array.from([3, 4])],
+    };
+    const counts = Float64Array.from([1, 5, 2, 9, 3]);
+    const examples = [{ user: 0, history: Int32Array.from([0]), target: 2 }, { user: 1, history: Int32Array.from([4]), target: 4 }];
+    expect(Array.from(popularityRanks(counts, examples, 2))).toEqual([-1, -1]); // global top 2 = [3, 1]
+    expect(Array.from(domainPopularityRanks(counts, examples, 2, { domains: index }))).toEqual([1, 1]); // a: [1, 2]; b: [3, 4]
+    expect(Array.from(domainPopularityRanks(counts, examples, 2, { domains: index, excludeHistory: true }))).toEqual([1, -1]);
+    const byDomain = metricsByDomain(index, examples, [1, 2], { model: Int32Array.from([0, -1]) });
+    expect(byDomain.a).toMatchObject({ users: 1, model: { 'recall@1': 1, 'recall@2': 1 } });
+    expect(byDomain.b).toMatchObject({ users: 1, model: { 'recall@1': 0, 'recall@2': 0 } });
   });
 });
 

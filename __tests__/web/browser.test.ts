@@ -41,7 +41,7 @@ async function openPage(browser: Browser, url: string, hideWebGpu = false): Prom
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   if (hideWebGpu) await page.addInitScript(HIDE_WEBGPU);
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 }); // a busy single core can take over playwright's 30 s default to load the page
   return { page, errors };
 }
 
@@ -62,6 +62,40 @@ async function recommendByClicks(page: Page, keys: string[], timeout: number): P
   const rows = await page.$$eval('#recs > li', (items) => items.map((li) => [li.getAttribute('data-key') ?? '', Number(li.getAttribute('data-score'))] as const));
   return { keys: rows.map((r) => r[0]), scores: rows.map((r) => r[1]) };
 }
+
+describeBrowser('the demo\'s causal model in headless Chromium', () => {
+  let dir: string;
+  let run: TinyRun;
+  let server: StaticServer;
+  beforeAll(async () => {
+    process.env.SEMID_QUIET = '1';
+    dir = await mkdtemp(join(tmpdir(), 'semid-browser-causal-'));
+    run = await buildTinyRun(dir, 'causal');
+    server = await serveStatic(dir);
+  });
+  afterAll(async () => {
+    delete process.env.SEMID_QUIET;
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('index.html on wasm: exact catalog ranking renders `semid recommend`\'s top 10, no console errors', async () => {
+    const dataset = await readDataset(run.data);
+    const seq = dataset.sequences.items[2];
+    const history = Array.from(seq.subarray(seq.length - 3), (i) => dataset.items.keys[i]);
+    const expected = await semidRecommend(run, dir, history);
+    const browser = await launch();
+    try {
+      const { page, errors } = await openPage(browser, `${server.url}run/web/index.html`, true);
+      const got = await recommendByClicks(page, history, 60_000);
+      expect(got.keys).toEqual(expected.keys);
+      got.scores.forEach((s, i) => expect(Math.abs(s - expected.scores[i])).toBeLessThan(1e-4));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
 
 describeBrowser('in headless Chromium', () => {
   let dir: string;

@@ -1,4 +1,4 @@
-// A small run of the demo's pipeline (generated data, RQ-KMeans, the `tiny` encoder-decoder), scaled down
+// A small run of the demo's pipeline (generated data, RQ-KMeans, the `tiny` encoder-decoder or the causal model), scaled down
 // so the web tests build it in seconds, and its export; and `semid recommend` for one history, to compare
 // with. Shared by the export and browser tests.
 import { rm } from 'node:fs/promises';
@@ -19,15 +19,19 @@ export interface TinyRun {
   exported: ExportWebResult;
 }
 
-export async function buildTinyRun(dir: string): Promise<TinyRun> {
+/** The demo's pipeline, scaled down, with the encoder-decoder `tiny` (beam search) or the demo's causal model (exact ranking). */
+export async function buildTinyRun(dir: string, model: 'encdec' | 'causal' = 'encdec'): Promise<TinyRun> {
   const demo = await demoConfig();
+  const train = model === 'encdec'
+    ? { preset: 'tiny', arch: 'encdec', model: {} }
+    : { preset: 'causal', arch: 'causal', model: { dModel: 16, heads: 2, headDim: 8, dFF: 32 } };
   const config = resolvePipelineConfig({
     ...demo,
     name: 'web test run',
     data: { source: 'generate', generate: { users: 300, items: 150, seed: 3 } },
     embed: { ...demo.embed, dim: 32 },
     tokenize: { ...demo.tokenize, codebookSize: 8 },
-    train: { ...demo.train, preset: 'tiny', trainer: { steps: 40, batchSize: 64, evalEvery: 20, warmupSteps: 5 }, validUsers: 40 },
+    train: { ...demo.train, ...train, trainer: { steps: 40, batchSize: 64, evalEvery: 20, warmupSteps: 5 }, validUsers: 40 },
     eval: { ...demo.eval, maxUsers: 40 },
     recommend: { ...demo.recommend, users: 10 },
   });

@@ -167,6 +167,14 @@ function output(backend: WasmBackend, shape: number[]): tf.TensorInfo {
   return backend.makeOutput(shape, 'float32');
 }
 
+/** out[r] = stats[r, 0] + log(stats[r, 1]) for stats [rows, 2] on the heap: the log the wasm module cannot take. */
+function addLogOfSums(backend: WasmBackend, stats: number, out: tf.TensorInfo, rows: number): void {
+  const heap = new Float32Array((memoryOf(backend.wasm) as WasmMemory).buffer);
+  const o = ptr(backend, out) >>> 2;
+  const st = stats >>> 2;
+  for (let r = 0; r < rows; r++) heap[o + r] = heap[st + 2 * r] + Math.log(heap[st + 2 * r + 1]);
+}
+
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -330,10 +338,7 @@ export function registerWasmKernels(): void {
       const stats = scratch(b, inst, 8 * rows);
       inst.kernels.softmaxCrossEntropy(ptr(b, logits), ptr(b, targets), stats, ptr(b, grad), rows, V);
       // loss = (max - x[target]) + log(sum of exponentials): the log taken here (the module has no math tables).
-      const heap = new Float32Array((memoryOf(b.wasm) as WasmMemory).buffer);
-      const out = ptr(b, loss) >>> 2;
-      const st = stats >>> 2;
-      for (let r = 0; r < rows; r++) heap[out + r] = heap[st + 2 * r] + Math.log(heap[st + 2 * r + 1]);
+      addLogOfSums(b, stats, loss, rows);
       return [loss, grad];
     },
   });
@@ -379,10 +384,7 @@ export function registerWasmKernels(): void {
       const lse = output(b, [rows]);
       const stats = scratch(b, inst, 8 * rows);
       inst.kernels.rowMaxSumExp(ptr(b, x), stats, rows, V);
-      const heap = new Float32Array((memoryOf(b.wasm) as WasmMemory).buffer);
-      const out = ptr(b, lse) >>> 2;
-      const st = stats >>> 2;
-      for (let r = 0; r < rows; r++) heap[out + r] = heap[st + 2 * r] + Math.log(heap[st + 2 * r + 1]); // max + log(sum)
+      addLogOfSums(b, stats, lse, rows); // max + log(sum)
       return lse;
     },
   });

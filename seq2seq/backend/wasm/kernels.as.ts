@@ -412,6 +412,16 @@ export function rmsNormBackward(dy: usize, x: usize, g: usize, rstd: usize, dx: 
   }
 }
 
+/** The largest of the V floats at xr (SIMD four at a time, then the tail). */
+function rowMax(xr: usize, V: i32): f32 {
+  const V4 = V & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
+  let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+  return m;
+}
+
 /**
  * Item scores from code scores: y[r, i] = sum_l x[r, codes[i, l]] for r < rows, i < items (x [rows, width], codes
  * [items, L] int32 column indices, y [rows, items]). Summed in f64 and rounded once, as the JS loop it replaced.
@@ -479,10 +489,7 @@ export function rowMaxSumExp(x: usize, stats: usize, rows: i32, V: i32): void {
   const V4 = V & ~3;
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>r * <usize>V << 2);
-    let mv = f32x4.splat(-Infinity);
-    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
-    let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+    const m = rowMax(xr, V);
     const ms = f32x4.splat(m);
     let sv = f32x4.splat(0);
     for (let j = 0; j < V4; j += 4) sv = f32x4.add(sv, expv(f32x4.sub(v128.load(xr + (<usize>j << 2)), ms)));
@@ -505,10 +512,7 @@ export function softmaxCrossEntropy(x: usize, targets: usize, stats: usize, grad
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>r * <usize>V << 2);
     const gr = grad + (<usize>r * <usize>V << 2);
-    let mv = f32x4.splat(-Infinity);
-    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(xr + (<usize>j << 2)));
-    let m = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (let j = V4; j < V; j++) m = Mathf.max(m, load<f32>(xr + (<usize>j << 2)));
+    const m = rowMax(xr, V);
     const ms = f32x4.splat(m);
     let sv = f32x4.splat(0);
     for (let j = 0; j < V4; j += 4) {
