@@ -11,7 +11,7 @@ import {
   saveTokenizer, parseFixedIds, collisionStats, MANIFEST_FILE, type EmbeddingMatrix, type FitReport, type SemanticIds, type TokenizerReport,
 } from '../tokenizer/index.js';
 import {
-  checkNotInput, checkOutputDir, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
+  checkNotInput, checkOutputDir, checkOutputFile, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
 } from '../tokenizer/io/index.js';
 import { initBackend } from '../seq2seq/index.js';
 import {
@@ -210,6 +210,16 @@ export interface EncodeItemsResult {
  * rows beyond them (new items, cold start) are encoded and take the next free disambiguation code.
  */
 export async function encodeItems(opts: EncodeItemsOptions): Promise<EncodeItemsResult> {
+  // Without --out the codes and report of TOKDIR are updated in place: hold TOKDIR's lock, as `fit` does, so that
+  // two encodes (or an encode and a fit) never interleave their writes. With --out, the file is the output.
+  if (opts.out) {
+    checkNotInput(opts.out, { '--data': opts.data, '--embeddings': opts.embeddings });
+    await checkOutputFile(opts.out);
+  }
+  return withLock(opts.out ?? opts.tokDir, () => encodeLocked(opts));
+}
+
+async function encodeLocked(opts: EncodeItemsOptions): Promise<EncodeItemsResult> {
   await initBackend({ quiet: opts.silent });
   const x = await loadMatrix(opts);
   if (!x) throw new Error('tokenize encode: give --data DIR with embeddings');

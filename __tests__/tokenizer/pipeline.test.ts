@@ -8,6 +8,7 @@ import { initBackend } from '../../seq2seq/backend/index.js';
 import { encodeItems, fitTokenizer, readItemCodes, tokenizerReport } from '../../pipelines/tokenize.js';
 import { registerTokenizer, type EmbeddingMatrix, type ItemTokenizer, type SemanticIds } from '../../tokenizer/index.js';
 import { blobs } from './helpers.js';
+import { host, lockPath } from '../../tokenizer/io/index.js';
 
 /** Toy method: the sign of each of the first `levels` dims (2 codes per position). */
 class SignTokenizer implements ItemTokenizer {
@@ -77,6 +78,18 @@ describe('tokenize pipeline', () => {
     // Re-encoding the same items again changes nothing.
     await encodeItems({ tokDir: out, matrix: more, silent: true });
     expect(Array.from((await readItemCodes(out)).codes)).toEqual(Array.from(after.codes));
+    // Another live run holding TOKDIR's lock: encode refuses, naming it, and TOKDIR is untouched.
+    const holder = { pid: process.ppid, host: host(), startedAt: new Date(0).toISOString(), command: 'semid tokenize fit other' };
+    await writeFile(lockPath(out), JSON.stringify(holder));
+    try {
+      await expect(encodeItems({ tokDir: out, matrix: blobs(60, 4, 3, 9), silent: true }))
+        .rejects.toThrow(`${out} is in use by another semid run (pid ${process.ppid}`);
+      expect(Array.from((await readItemCodes(out)).codes)).toEqual(Array.from(after.codes));
+    } finally {
+      await rm(lockPath(out));
+    }
+    // --out a directory, or onto an input: refused before any work.
+    await expect(encodeItems({ tokDir: out, matrix: more, out: dir, silent: true })).rejects.toThrow(`--out ${dir} is a directory`);
   });
 
   it('fails clearly when a bucket exceeds --dedup-size, leaving no TOKDIR', async () => {
