@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPipelineConfig, type PipelineConfig } from './runConfig.js';
+import { DEMO_TEXT_DIR, demoTextShowcase, formatSearch, formatSteered, trainDemoTextModel } from './demoText.js';
 import { runPipeline, SAMPLE_FILE, trainerConfigs, type RecommendationSample, type RunPipelineResult } from './stages.js';
 
 /** The demo's config: the built-in generated-data example, so `semid demo` is `semid run` on it. */
@@ -17,6 +18,8 @@ export interface DemoOptions {
   /** Users whose recommendations are printed. */
   showUsers?: number;
   force?: string[];
+  /** Show the text part (a steered recommendation and a search from RUN/text, demoText.ts). Default true. */
+  text?: boolean;
   /** Where the text goes (default stdout). */
   write?: (text: string) => void;
   log?: (message: string) => void;
@@ -93,6 +96,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunPipelineRes
     if (Number.isFinite(model) && Number.isFinite(pop)) {
       write(`\nRecall@10: model ${model.toFixed(4)} vs popularity ${pop.toFixed(4)} (${(model / Math.max(pop, 1e-9)).toFixed(1)}x)\n`);
     }
+  }
+  if (options.text !== false) {
+    // The run's data set with embeddings and its tokenizer (run.ts's stage directories).
+    const data = join(result.runDir, 'embed');
+    const tokenizer = join(result.runDir, 'tokenize');
+    const model = join(result.runDir, DEMO_TEXT_DIR);
+    const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    const force = (options.force ?? []).some((f) => ['data', 'embed', 'tokenize'].includes(f));
+    const trainSeconds = await trainDemoTextModel({ data, tokenizer, out: model, seed: config.seed, force, log });
+    const shown = await demoTextShowcase({ data, tokenizer, model, trainSeconds });
+    write(`\nText in the model (a second model, RUN/${DEMO_TEXT_DIR}: the same data and semantic IDs, reading a preference or a query)\n\n`);
+    write(formatSteered(shown.steered));
+    write(`\nSearch (a text query -> the same model's catalog-constrained beam search -> items):\n\n`);
+    write(formatSearch(shown.search));
   }
   write(`\n${result.summary}\n`);
   write(`\nRecommend in your browser (exports the model as a static folder and serves it on 127.0.0.1):\n  ${browserCommand(runDir)}\n`);

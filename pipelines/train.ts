@@ -8,13 +8,13 @@
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  createModel, getPreset, initBackend, loadModel, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  createModel, DEFAULT_MODEL_CONFIG, getPreset, initBackend, loadModel, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type SequenceModel, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { domainId, domainIndex, leaveOneOut, trainingSequences, type Dataset, type DomainIndex } from './data/index.js';
-import { itemFacets, TextEncoder, trainingTexts } from './text/index.js';
+import { itemFacets, loadTextEncoder, PieceTextEncoder, pieceTrainingTexts, TextEncoder, trainingTexts, type ModelTextEncoder } from './text/index.js';
 import { domainPopularityRanks, evaluateModel, evenSample, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
 import { readDataAndCodes } from './trainedModel.js';
@@ -46,8 +46,10 @@ export interface TrainModelOptions {
   beam?: number;
   /** Models with text tokens: DSI's indexing task (item texts -> item IDs) joins the training rows (for `semid search`). */
   indexItems?: boolean;
-  /** Models with text tokens: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
+  /** Models with text tokens, the embedding variant: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
   textEncoderDim?: number;
+  /** Models with text tokens, the token variant (textVariant "pieces"): the SentencePiece vocabulary asked of spm_train (default 2000). */
+  textPieceVocab?: number;
   /** Multi-domain data: train (and validate) on this domain's users only. */
   domain?: string;
   /** MODELDIR of a trained model to start from (fine-tuning): its model config and weights, its trainer config under the given fields. */
@@ -172,10 +174,15 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   // A model that reads text: the text encoder is fitted on the item texts (kept from the run when resuming, from the
   // init model when fine-tuning), and its size is the model's textDim.
   const textTokens = modelFields.textTokens ?? base?.model.textTokens ?? (opts.preset ? getPreset(opts.preset).model.textTokens : undefined) ?? 0;
-  let encoder: TextEncoder | null = null;
+  const textVariant = modelFields.textVariant ?? base?.model.textVariant ?? (opts.preset ? getPreset(opts.preset).model.textVariant : undefined) ?? DEFAULT_MODEL_CONFIG.textVariant;
+  let encoder: ModelTextEncoder | null = null;
   if (textTokens > 0) {
-    encoder = saved ? await TextEncoder.load(opts.out) : init ? await TextEncoder.load(scope.init!) : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
+    encoder = saved ? await loadTextEncoder(opts.out) : init ? await loadTextEncoder(scope.init!)
+      : textVariant === 'pieces'
+        ? await PieceTextEncoder.fit(pieceTrainingTexts(itemFacets(dataset), dataset.items.texts), { pieces: textTokens, vocabSize: opts.textPieceVocab, seed: modelFields.seed ?? 0 })
+        : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
     modelFields.textDim = encoder.textDim;
+    if (encoder instanceof PieceTextEncoder) modelFields.textVocab = encoder.tableRows;
   } else if (opts.indexItems) {
     throw new Error('--index-items (DSI) trains item texts into the model: it needs --text-tokens >= 1');
   }
@@ -226,7 +233,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
   if (encoder) {
     if (!saved) await encoder.save(opts.out);
-    log(`train: text context: ${modelConfig.textTokens} tokens from a ${encoder.textDim}-value text vector (${encoder.vocabulary.length} terms); ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
+    log(`train: text context (${modelConfig.textVariant} variant): ${modelConfig.textTokens} tokens from ${encoder.describe()}; ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
   }
   await writeJsonAtomic(join(opts.out, 'config.json'), {
     model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: init ? null : opts.preset ?? null, ...scope,

@@ -320,7 +320,7 @@ export function identityGrouping(rows: number): Grouping {
 /** The batcher of a model's contexts (with its text positions when it reads text). */
 export function modelBatcher(model: SequenceModel, itemCodes: SemanticIds, maxHistory = model.config.maxHistory, mode = model.config.historyTokens): Batcher {
   const c = model.config;
-  return new Batcher(model.vocab, itemCodes, maxHistory, mode, c.textTokens, c.textDim);
+  return new Batcher(model.vocab, itemCodes, maxHistory, mode, c.textTokens, c.textDim, c.textVariant === 'pieces' ? c.textVocab : 0);
 }
 
 /** The text data a model with text tokens trains on (an error when it has none: the text positions would never learn). */
