@@ -42,19 +42,26 @@ export interface DemoTextShowcase {
 }
 
 /**
- * What to steer user `history` toward: an item of a category the user has never bought (so the steered list must
- * differ from the plain one), the most popular such item with a brand and a category, and its `looking for B C`.
+ * What to steer user `history` toward: the most popular item with a brand and a category whose top-level category and
+ * brand the user has never bought (so the steered list must differ from the plain one; else only its most specific
+ * category must be new), and its `looking for B C`.
  */
 export function pickSteering(facets: readonly ItemFacets[], popularity: ArrayLike<number>, history: ArrayLike<number>): { item: number; preference: string } | null {
-  const seen = new Set(Array.from(history, (i) => facets[i].leaf));
-  let best = -1;
-  for (let i = 0; i < facets.length; i++) {
-    const f = facets[i];
-    if (!f.brand || !f.leaf || seen.has(f.leaf)) continue;
-    if (best < 0 || popularity[i] > popularity[best]) best = i;
-  }
-  if (best < 0) return null;
-  return { item: best, preference: steerPreference(facets[best], 'brand-category')! };
+  const bought = Array.from(history, (i) => facets[i]);
+  const tops = new Set(bought.map((f) => f.categories[0]));
+  const leaves = new Set(bought.map((f) => f.leaf));
+  const brands = new Set(bought.map((f) => f.brand));
+  const best = (fresh: (f: ItemFacets) => boolean): number => {
+    let found = -1;
+    for (let i = 0; i < facets.length; i++) {
+      const f = facets[i];
+      if (f.brand && f.leaf && fresh(f) && (found < 0 || popularity[i] > popularity[found])) found = i;
+    }
+    return found;
+  };
+  let item = best((f) => !tops.has(f.categories[0]) && !brands.has(f.brand));
+  if (item < 0) item = best((f) => !leaves.has(f.leaf));
+  return item < 0 ? null : { item, preference: steerPreference(facets[item], 'brand-category')! };
 }
 
 /** A search query from an item's title: its first three content words (the demo's query). */
