@@ -9,7 +9,6 @@ import { Batcher, batchRows, type Example, type TokenBatch } from './batches.js'
 import { readVector, type StackWeights } from './incremental.js';
 import { dense, DropoutSeeds, gatherRows, ParamStore } from './layers.js';
 import { hasKernel, SOFTMAX_CE_KERNEL } from './backend/index.js';
-import { sideRowsOf, withSideRows } from './sideRows.js';
 import { dropTextMask, textGatherIds, textTokenRows } from './textContext.js';
 import { PAD, Vocab } from './vocab.js';
 
@@ -333,24 +332,23 @@ export function trainingText(c: ModelConfig, data: TrainingData): TrainingText |
 
 /**
  * Training rows of a token model: the split's one-target examples, batched by a Batcher; with text, each example
- * carries its preference, and DSI's indexing rows (item text -> item, no history, no user) ride along as side rows
- * (sideRows.ts): a step trains the same examples as without them, plus the few short indexing rows they carry.
+ * carries its preference and DSI's indexing rows (item text -> item, no history, no user) follow the examples.
+ * (Indexing rows riding along beside each step's examples instead, measured no better on the
+ * generated data's validation users: BENCHMARKS.md, "Text in the model".)
  */
 export function tokenTrainingSet(model: TokenModel, data: TrainingData): TrainingSet {
   const batcher = modelBatcher(model, data.itemCodes);
   const text = trainingText(model.config, data);
   const examples = data.examples();
   const indexing = text?.indexing ?? [];
-  const row = (i: number): Example => (text ? { ...examples[i], text: text.example(i) } : examples[i]);
-  const indexRow = (k: number): Example => ({ user: -1, history: new Int32Array(0), target: indexing[k].target, text: indexing[k].text, textDroppable: false });
-  return {
-    size: examples.length,
-    batch: (indices) => {
-      const main = tokenTrainBatch(model, batcher.batch(Array.from(indices, row)));
-      const side = sideRowsOf(indices, examples.length, indexing.length);
-      return side.length === 0 ? main : withSideRows(main, tokenTrainBatch(model, batcher.batch(side.map(indexRow))));
-    },
+  const row = (i: number): Example => {
+    if (i >= examples.length) {
+      const r = indexing[i - examples.length];
+      return { user: -1, history: new Int32Array(0), target: r.target, text: r.text, textDroppable: false };
+    }
+    return text ? { ...examples[i], text: text.example(i) } : examples[i];
   };
+  return { size: examples.length + indexing.length, batch: (indices) => tokenTrainBatch(model, batcher.batch(Array.from(indices, row))) };
 }
 
 function tokenTrainBatch(model: TokenModel, b: TokenBatch): TrainBatch {

@@ -1,7 +1,6 @@
 // Issue 17's later parts: the token variant (SentencePiece pieces as context tokens: encoder, layout, a model that
-// trains, saves, loads and searches; skipped with a message where spm_train is not installed), DSI's indexing rows as
-// side rows (every side row once per epoch; the loss the mean over both batches), and the demo's text part (the
-// steering target is new to the user; the printed forms).
+// trains, saves, loads and searches; skipped with a message where spm_train is not installed) and the demo's text
+// part (the steering target is new to the user; the printed forms).
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { PrefixTrie } from '../../decoding/index.js';
@@ -12,8 +11,7 @@ import { searchQueries } from '../../pipelines/search.js';
 import { itemFacets, loadTextEncoder, PieceTextEncoder, pieceTrainingTexts } from '../../pipelines/text/index.js';
 import { trainModel } from '../../pipelines/train.js';
 import { openTrainedModel } from '../../pipelines/trainedModel.js';
-import { Batcher, initBackend, resolveModelConfig, Vocab, type TrainBatch } from '../../seq2seq/index.js';
-import { sideRowsOf, withSideRows } from '../../seq2seq/sideRows.js';
+import { Batcher, initBackend, resolveModelConfig, Vocab } from '../../seq2seq/index.js';
 import { textMarker } from '../../seq2seq/textContext.js';
 import { tinyCatalog } from '../seq2seq/helpers.js';
 import { tokenizedData, type TokenizedData } from '../pipelines/tokenizedData.js';
@@ -32,46 +30,6 @@ const facets = itemFacets(dataset);
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
-});
-
-describe('side rows (DSI indexing rows riding along with the examples)', () => {
-  it.each([[7, 3], [3, 8], [10, 10], [5, 0]])('an epoch of %i examples carries each of %i side rows exactly once', (examples, side) => {
-    const all = Uint32Array.from({ length: examples }, (_, i) => examples - 1 - i); // any order
-    const rows = sideRowsOf(all, examples, side).sort((a, b) => a - b);
-    expect(rows).toEqual(Array.from({ length: side }, (_, k) => k));
-    // Split in two batches: the same rows, none twice.
-    const half = Math.floor(examples / 2);
-    const parts = [...sideRowsOf(all.subarray(0, half), examples, side), ...sideRowsOf(all.subarray(half), examples, side)].sort((a, b) => a - b);
-    expect(parts).toEqual(rows);
-  });
-
-  const fake = (size: number, targetsPerRow: number, lossValue: number): TrainBatch => ({
-    size, targets: size * targetsPerRow, positions: 1, tokens: size,
-    rows: (start, end) => fake(end - start, targetsPerRow, lossValue),
-    loss: () => tf.scalar(lossValue),
-  });
-
-  it('the loss is the mean over both batches\' targets, and parts split both in proportion', () => {
-    const before = tf.memory().numTensors;
-    const b = withSideRows(fake(10, 3, 2), fake(4, 3, 9));
-    expect(b.size).toBe(14);
-    expect(b.targets).toBe(42);
-    const loss = b.loss(null);
-    expect(loss.dataSync()[0]).toBeCloseTo((2 * 30 + 9 * 12) / 42, 5);
-    loss.dispose();
-    let rows = 0;
-    let weighted = 0;
-    for (const [s, e] of [[0, 5], [5, 9], [9, 14]]) {
-      const part = b.rows(s, e);
-      rows += part.size;
-      const l = part.loss(null);
-      weighted += l.dataSync()[0] * part.targets / b.targets;
-      l.dispose();
-    }
-    expect(rows).toBe(14);
-    expect(weighted).toBeCloseTo((2 * 30 + 9 * 12) / 42, 5);
-    expect(tf.memory().numTensors).toBe(before);
-  });
 });
 
 describe('token variant: layout', () => {
