@@ -106,7 +106,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunPipelineRes
     const force = (options.force ?? []).some((f) => ['data', 'embed', 'tokenize'].includes(f));
     const trainSeconds = await trainDemoTextModel({ data, tokenizer, out: model, seed: config.seed, force, log });
     const shown = await demoTextShowcase({ data, tokenizer, model, trainSeconds });
-    write(`\nText in the model (a second model, RUN/${DEMO_TEXT_DIR}: the same data and semantic IDs, reading a preference or a query)\n\n`);
+    const trained = shown.trainSeconds > 0 ? `, trained in ${shown.trainSeconds.toFixed(0)} s` : '';
+    write(`\nText in the model (a second, small model in RUN/${DEMO_TEXT_DIR}${trained}: the same data and semantic IDs, reading a preference or a query)\n\n`);
     write(formatSteered(shown.steered));
     write(`\nSearch (a text query -> the same model's catalog-constrained beam search -> items):\n\n`);
     write(formatSearch(shown.search));
