@@ -30,6 +30,14 @@ export interface DemoOptions {
  * Recall@10 .472 / NDCG@10 .363 (500 users) in 62 s of one core, against .330 / .183 for the encoder-decoder `tiny`
  * in 29 s and .434 / .289 for the causal model at d_model 32 in 30 s (test: .452 / .335 against .274 / .151;
  * BENCHMARKS.md, "The demo's model"). `tiny` and `small` (encoder-decoder, beam search) stay available.
+ *
+ * Text (issue 17) is NOT in this model: the demo's steered recommendation and search come from a second model in
+ * RUN/text (demoText.ts), so this model and its metric table are exactly the config's. Measured on the demo's data
+ * (validation, 500 users, 600 steps, 2026-12-06): the causal model with `--text-tokens 2` keeps its Recall@10 (.478
+ * against .472 without) but cannot steer (target's own preference .482 against another item's .478: its windows
+ * only ever carry history preferences, and it has no DSI rows); the encoder-decoder with text and DSI rows steers
+ * (.640 against .020) and searches (Recall@10 .364, BM25 .834) but its Recall@10 without a preference is .262, far
+ * below the causal model's .472. Hence the split: the main model stays the causal one without text.
  */
 export type DemoPreset = 'causal' | 'tiny' | 'small';
 
