@@ -91,6 +91,20 @@ function checkDomainTokens(vocab: Vocab, domains: DomainIndex | null, init: stri
   }
 }
 
+/** The model fields a text part sets (they may change when --init names a model without text). */
+const TEXT_FIELDS = ['textTokens', 'textDim', 'textVariant', 'textVocab', 'textDropout'];
+
+/** `model` with every weight of `from` copied in (same names and shapes; `model`'s other weights keep their init); disposes `from`. */
+function withWeightsOf(model: SequenceModel, from: SequenceModel): SequenceModel {
+  for (const [name, w] of from.params.vars) {
+    const target = model.params.vars.get(name);
+    if (!target || target.shape.join() !== w.shape.join()) throw new Error(`--init: weight ${name} ${JSON.stringify(w.shape)} has no counterpart of that shape in the model with text`);
+    target.assign(w);
+  }
+  from.dispose();
+  return model;
+}
+
 /** `field old -> new` for each field whose value differs. */
 function changedFields(before: object, after: object): string[] {
   const b = before as Record<string, unknown>;
@@ -177,7 +191,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const textVariant = modelFields.textVariant ?? base?.model.textVariant ?? (opts.preset ? getPreset(opts.preset).model.textVariant : undefined) ?? DEFAULT_MODEL_CONFIG.textVariant;
   let encoder: ModelTextEncoder | null = null;
   if (textTokens > 0) {
-    encoder = saved ? await loadTextEncoder(opts.out) : init ? await loadTextEncoder(scope.init!)
+    encoder = saved ? await loadTextEncoder(opts.out) : init && init.model.config.textTokens > 0 ? await loadTextEncoder(scope.init!)
       : textVariant === 'pieces'
         ? await PieceTextEncoder.fit(pieceTrainingTexts(itemFacets(dataset), dataset.items.texts), { pieces: textTokens, vocabSize: opts.textPieceVocab, seed: modelFields.seed ?? 0 })
         : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
@@ -188,8 +202,12 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   }
   const modelConfig = base ? resolveModelConfig({ ...base.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
   const trainConfig = base ? resolveTrainConfig({ ...base.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
+  // A model without text may get a text part (--init PLAIN --text-tokens K, usually with --train-only text): the text
+  // fields are the only ones that may change under its weights; the text weights start fresh.
+  const addsText = init !== null && init.model.config.textTokens === 0 && modelConfig.textTokens > 0;
+  if (trainConfig.trainOnly === 'text' && modelConfig.textTokens === 0) throw new Error('--train-only text trains the text weights, but the model reads no text: give --text-tokens');
   if (init && !saved) {
-    const changes = changedFields(init.model.config, modelConfig);
+    const changes = changedFields(init.model.config, modelConfig).filter((c) => !(addsText && TEXT_FIELDS.some((f) => c.startsWith(`${f} `))));
     if (changes.length > 0) {
       init.model.dispose();
       throw new Error(`--init ${scope.init}: the model's config cannot change under its weights (${changes.join(', ')}); drop those fields`);
@@ -227,7 +245,7 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const vocab = init ? init.model.vocab : new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items, domains: domains?.names.length ?? 0 });
   checkDomainTokens(vocab, domains, scope.init);
   if (domains && modelConfig.userBuckets > 0) log(`train: ${domains.names.length} domains: the context's user slot holds the domain token (the ${modelConfig.userBuckets} user buckets go unused)`);
-  const model = init ? init.model : createModel(modelConfig, vocab);
+  const model = init ? (addsText ? withWeightsOf(createModel(modelConfig, vocab), init.model) : init.model) : createModel(modelConfig, vocab);
   const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);

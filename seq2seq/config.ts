@@ -112,7 +112,15 @@ export interface TrainConfig {
    * (std d^-0.5, scaled by sqrt(d) at the input): a multiplier of sqrt(d) gives the reference's dynamics.
    */
   embeddingLr: number;
+  /**
+   * Which weights the optimiser moves: `all`, or `text` (only the text weights, `text.*`: a text part trained on a
+   * frozen model, e.g. `--init PLAIN --text-tokens K`, so the model without a text computes exactly what PLAIN did).
+   */
+  trainOnly: TrainOnly;
 }
+
+export const TRAIN_ONLY = ['all', 'text'] as const;
+export type TrainOnly = (typeof TRAIN_ONLY)[number];
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   arch: 'encdec',
@@ -157,6 +165,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 200,
   lengthBuckets: 64,
   embeddingLr: 1,
+  trainOnly: 'all',
 };
 
 export interface Preset {
@@ -325,6 +334,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
     checkpointEvery: int('checkpointEvery', c.checkpointEvery, 1),
     lengthBuckets: int('lengthBuckets', c.lengthBuckets, 0),
     embeddingLr: num('embeddingLr', c.embeddingLr, 0, 1000),
+    trainOnly: oneOf('trainOnly', c.trainOnly ?? DEFAULT_TRAIN_CONFIG.trainOnly, TRAIN_ONLY),
   };
 }
 
