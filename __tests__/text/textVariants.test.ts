@@ -43,6 +43,17 @@ describe('token variant: layout', () => {
     expect(resolveModelConfig({}).textVariant).toBe('embedding');
   });
 
+  it('without spm_train, the token variant says how to install it', async () => {
+    const saved = process.env.SEMID_SPM_TRAIN;
+    process.env.SEMID_SPM_TRAIN = '/nonexistent/spm_train';
+    try {
+      await expect(PieceTextEncoder.fit(['a b c'], { pieces: 4 })).rejects.toThrow(/the token variant \(--text-variant pieces\) needs the spm_train program, which is not installed: .*apt-get install sentencepiece/);
+    } finally {
+      if (saved === undefined) delete process.env.SEMID_SPM_TRAIN;
+      else process.env.SEMID_SPM_TRAIN = saved;
+    }
+  });
+
   it('a piece id 0 leaves its position masked; ids outside the table are refused with the row named', () => {
     const vocab = new Vocab({ levels: cat.levels, userBuckets: 4 });
     const b = new Batcher(vocab, cat, 3, 'item', 4, 4, 20);

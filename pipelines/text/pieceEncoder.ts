@@ -98,7 +98,7 @@ export class PieceTextEncoder {
     const work = await mkdtemp(join(tmpdir(), 'semid-pieces-'));
     try {
       const path = join(work, MODEL_FILE);
-      await trainSentencePieceModel({ texts: [...texts], vocabSize: config.vocabSize, out: path, seed: config.seed, silent: true });
+      await trainSentencePieceModel({ texts: [...texts], vocabSize: config.vocabSize, out: path, seed: config.seed, silent: true, command: 'the token variant (--text-variant pieces)' });
       const vocab = (await readFile(path.replace(/\.model$/, '.vocab'), 'utf8')).split('\n').filter((l) => l.length > 0).map((l) => l.split('\t')[0]);
       const bytes = new Uint8Array(await readFile(path));
       return new PieceTextEncoder(config, vocab, bytes, await loadProcessor(path, 'the trained SentencePiece model'));
