@@ -48,6 +48,8 @@ export { runPipeline, validatePipelineConfig, defaultRunDir, trainerConfigs, buc
 export type { RunPipelineResult, RecommendationSample } from './stages.js';
 export { runDemo, demoConfig, formatMetricTable, formatRecommendations, browserCommand, DEMO_CONFIG_PATH } from './demo.js';
 export type { DemoOptions, DemoPreset } from './demo.js';
+export { trainDemoTextModel, demoTextShowcase, formatSteered, formatSearch, pickSteering, titleQuery, DEMO_TEXT_MODEL, DEMO_TEXT_DIR } from './demoText.js';
+export type { SteeredSample, DemoTextShowcase } from './demoText.js';
 // `semid doctor`: backends, GPU adapter, Vulkan driver, package versions.
 export { runDoctor, formatDoctorReport, parseVulkanSummary, DOCTOR_PACKAGES } from './doctor.js';
 export type { DoctorReport, DoctorOptions, BackendStatus, VulkanDevice } from './doctor.js';

@@ -15,7 +15,7 @@ import {
 } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
 import { openTrainedModel } from './trainedModel.js';
-import { checkText, type TextEncoder } from './text/index.js';
+import { checkText, type ModelTextEncoder } from './text/index.js';
 import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
 
 export { shardPath } from './shards.js';
@@ -124,7 +124,7 @@ export async function readRequestTable(path: string): Promise<{ userKeys: string
 }
 
 /** Sets each request's text vector from its preference (one encoding per distinct text); an error without a text encoder. */
-export function encodePreferences(requests: RecommendRequest[], encoder: TextEncoder | null, model: string): void {
+export function encodePreferences(requests: RecommendRequest[], encoder: ModelTextEncoder | null, model: string): void {
   if (!requests.some((r) => r.preference)) return;
   if (!encoder) throw new Error(`${model} reads no text (trained without --text-tokens): preferences need a model trained with text tokens`);
   const cache = new Map<string, Float32Array>();

@@ -7,7 +7,7 @@ import { PrefixTrie } from '../decoding/index.js';
 import { checkOutputFile, writeFileAtomic } from '../tokenizer/io/index.js';
 import { hasColumn, int32Vector, float64Vector, makeTable, readParquetTable, readUtf8Column, tableToParquet, utf8Vector } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
-import { checkText, type TextEncoder } from './text/index.js';
+import { checkText, type ModelTextEncoder } from './text/index.js';
 import { openTrainedModel } from './trainedModel.js';
 
 export interface SearchHit {
@@ -28,7 +28,7 @@ export interface SearchResult {
 export interface SearchOptions {
   scorer: Ranker;
   trie: PrefixTrie;
-  encoder: TextEncoder;
+  encoder: ModelTextEncoder;
   itemKeys: readonly string[];
   itemTexts: readonly string[];
   topK?: number;

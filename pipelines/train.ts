@@ -8,13 +8,13 @@
 import { join } from 'node:path';
 import { PrefixTrie } from '../decoding/index.js';
 import {
-  createModel, getPreset, initBackend, loadModel, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
+  createModel, DEFAULT_MODEL_CONFIG, getPreset, initBackend, loadModel, resolveModelConfig, resolveTrainConfig, splitOverrides, train, Vocab,
   type ModelConfig, type SequenceModel, type TrainConfig, type TrainingData, type TrainResult,
 } from '../seq2seq/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
 import { domainId, domainIndex, leaveOneOut, trainingSequences, type Dataset, type DomainIndex } from './data/index.js';
-import { itemFacets, TextEncoder, trainingTexts } from './text/index.js';
+import { itemFacets, loadTextEncoder, PieceTextEncoder, pieceTrainingTexts, TextEncoder, trainingTexts, type ModelTextEncoder } from './text/index.js';
 import { domainPopularityRanks, evaluateModel, evenSample, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
 import { readDataAndCodes } from './trainedModel.js';
@@ -46,8 +46,10 @@ export interface TrainModelOptions {
   beam?: number;
   /** Models with text tokens: DSI's indexing task (item texts -> item IDs) joins the training rows (for `semid search`). */
   indexItems?: boolean;
-  /** Models with text tokens: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
+  /** Models with text tokens, the embedding variant: the text encoder's dimensions per polarity half (pipelines/text; default 64). */
   textEncoderDim?: number;
+  /** Models with text tokens, the token variant (textVariant "pieces"): the SentencePiece vocabulary asked of spm_train (default 2000). */
+  textPieceVocab?: number;
   /** Multi-domain data: train (and validate) on this domain's users only. */
   domain?: string;
   /** MODELDIR of a trained model to start from (fine-tuning): its model config and weights, its trainer config under the given fields. */
@@ -87,6 +89,20 @@ function checkDomainTokens(vocab: Vocab, domains: DomainIndex | null, init: stri
   if (vocab.domains !== want) {
     throw new Error(`${init ? `--init ${init}: the model` : 'the model'} has ${vocab.domains} domain tokens but the data set has ${want} domains: fine-tune on the data set it was trained on`);
   }
+}
+
+/** The model fields a text part sets (they may change when --init names a model without text). */
+const TEXT_FIELDS = ['textTokens', 'textDim', 'textVariant', 'textVocab', 'textDropout'];
+
+/** `model` with every weight of `from` copied in (same names and shapes; `model`'s other weights keep their init); disposes `from`. */
+function withWeightsOf(model: SequenceModel, from: SequenceModel): SequenceModel {
+  for (const [name, w] of from.params.vars) {
+    const target = model.params.vars.get(name);
+    if (!target || target.shape.join() !== w.shape.join()) throw new Error(`--init: weight ${name} ${JSON.stringify(w.shape)} has no counterpart of that shape in the model with text`);
+    target.assign(w);
+  }
+  from.dispose();
+  return model;
 }
 
 /** `field old -> new` for each field whose value differs. */
@@ -172,17 +188,26 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   // A model that reads text: the text encoder is fitted on the item texts (kept from the run when resuming, from the
   // init model when fine-tuning), and its size is the model's textDim.
   const textTokens = modelFields.textTokens ?? base?.model.textTokens ?? (opts.preset ? getPreset(opts.preset).model.textTokens : undefined) ?? 0;
-  let encoder: TextEncoder | null = null;
+  const textVariant = modelFields.textVariant ?? base?.model.textVariant ?? (opts.preset ? getPreset(opts.preset).model.textVariant : undefined) ?? DEFAULT_MODEL_CONFIG.textVariant;
+  let encoder: ModelTextEncoder | null = null;
   if (textTokens > 0) {
-    encoder = saved ? await TextEncoder.load(opts.out) : init ? await TextEncoder.load(scope.init!) : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
+    encoder = saved ? await loadTextEncoder(opts.out) : init && init.model.config.textTokens > 0 ? await loadTextEncoder(scope.init!)
+      : textVariant === 'pieces'
+        ? await PieceTextEncoder.fit(pieceTrainingTexts(itemFacets(dataset), dataset.items.texts), { pieces: textTokens, vocabSize: opts.textPieceVocab, seed: modelFields.seed ?? 0 })
+        : TextEncoder.fit(dataset.items.texts, { dim: opts.textEncoderDim });
     modelFields.textDim = encoder.textDim;
+    if (encoder instanceof PieceTextEncoder) modelFields.textVocab = encoder.tableRows;
   } else if (opts.indexItems) {
     throw new Error('--index-items (DSI) trains item texts into the model: it needs --text-tokens >= 1');
   }
   const modelConfig = base ? resolveModelConfig({ ...base.model, ...modelFields }) : resolveModelConfig(modelFields, opts.preset);
   const trainConfig = base ? resolveTrainConfig({ ...base.train, ...trainFields }) : resolveTrainConfig(trainFields, opts.preset);
+  // A model without text may get a text part (--init PLAIN --text-tokens K, usually with --train-only text): the text
+  // fields are the only ones that may change under its weights; the text weights start fresh.
+  const addsText = init !== null && init.model.config.textTokens === 0 && modelConfig.textTokens > 0;
+  if (trainConfig.trainOnly === 'text' && modelConfig.textTokens === 0) throw new Error('--train-only text trains the text weights, but the model reads no text: give --text-tokens');
   if (init && !saved) {
-    const changes = changedFields(init.model.config, modelConfig);
+    const changes = changedFields(init.model.config, modelConfig).filter((c) => !(addsText && TEXT_FIELDS.some((f) => c.startsWith(`${f} `))));
     if (changes.length > 0) {
       init.model.dispose();
       throw new Error(`--init ${scope.init}: the model's config cannot change under its weights (${changes.join(', ')}); drop those fields`);
@@ -220,13 +245,13 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
   const vocab = init ? init.model.vocab : new Vocab({ levels: itemCodes.levels, userBuckets: modelConfig.userBuckets, items, domains: domains?.names.length ?? 0 });
   checkDomainTokens(vocab, domains, scope.init);
   if (domains && modelConfig.userBuckets > 0) log(`train: ${domains.names.length} domains: the context's user slot holds the domain token (the ${modelConfig.userBuckets} user buckets go unused)`);
-  const model = init ? init.model : createModel(modelConfig, vocab);
+  const model = init ? (addsText ? withWeightsOf(createModel(modelConfig, vocab), init.model) : init.model) : createModel(modelConfig, vocab);
   const data = model.trainingSet(trainingData);
   const parameters = model.params.count();
   log(`train: ${data.size} training rows (${targets} targets), ${items} items, vocab ${vocab.size}, ${modelConfig.arch} ${parameters} parameters`);
   if (encoder) {
     if (!saved) await encoder.save(opts.out);
-    log(`train: text context: ${modelConfig.textTokens} tokens from a ${encoder.textDim}-value text vector (${encoder.vocabulary.length} terms); ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
+    log(`train: text context (${modelConfig.textVariant} variant): ${modelConfig.textTokens} tokens from ${encoder.describe()}; ${trainingData.text?.indexing.length ?? 0} DSI indexing rows; preference dropout ${modelConfig.textDropout}`);
   }
   await writeJsonAtomic(join(opts.out, 'config.json'), {
     model: modelConfig, train: trainConfig, data: opts.data, tokenizer: opts.tokenizer, preset: init ? null : opts.preset ?? null, ...scope,

@@ -24,7 +24,7 @@ export async function hasCheckpoint(dir: string): Promise<boolean> {
 }
 
 /** The step a checkpoint in `dir` was written at. */
-async function checkpointStep(dir: string): Promise<number | null> {
+export async function checkpointStep(dir: string): Promise<number | null> {
   return (await readJsonIfPresent<{ step?: number }>(join(dir, LAST_STATE)))?.step ?? null;
 }
 

@@ -7,7 +7,7 @@ import { readDataset, type Dataset } from './data/index.js';
 import { rankerOf, type Ranker } from './evaluate/ranking.js';
 import { checkProvenance } from './provenance.js';
 import { readItemCodes } from './tokenize.js';
-import { TextEncoder } from './text/index.js';
+import { loadTextEncoder, type ModelTextEncoder } from './text/index.js';
 import { readJsonIfPresent } from '../tokenizer/io/index.js';
 import { join } from 'node:path';
 
@@ -41,15 +41,16 @@ export interface TrainedModel {
   model: SequenceModel;
   ranker: Ranker;
   /** The text encoder of a model with text tokens (its preferences and queries), else null. */
-  textEncoder: TextEncoder | null;
+  textEncoder: ModelTextEncoder | null;
 }
 
 /** The text encoder saved with a model that reads text, checked against the fingerprint its run recorded; null otherwise. */
-export async function openTextEncoder(modelDir: string, model: SequenceModel): Promise<TextEncoder | null> {
+export async function openTextEncoder(modelDir: string, model: SequenceModel): Promise<ModelTextEncoder | null> {
   if (model.config.textTokens === 0) return null;
-  const encoder = await TextEncoder.load(modelDir);
+  const encoder = await loadTextEncoder(modelDir);
   const recorded = (await readJsonIfPresent<{ text?: { fingerprint?: string } }>(join(modelDir, 'config.json')))?.text?.fingerprint;
   if (recorded && recorded !== encoder.fingerprint()) throw new Error(`${modelDir}: the text encoder (text/) is not the one the model was trained with (fingerprint ${encoder.fingerprint()}, config.json ${recorded})`);
+  if (encoder.kind !== model.config.textVariant) throw new Error(`${modelDir}: the text encoder is of the ${encoder.kind} variant, the model reads textVariant ${model.config.textVariant}`);
   if (encoder.textDim !== model.config.textDim) throw new Error(`${modelDir}: the text encoder gives ${encoder.textDim} values, the model reads textDim ${model.config.textDim}`);
   return encoder;
 }

@@ -8,6 +8,7 @@ interface Args {
   preset?: DemoPreset;
   users: number;
   force?: string[];
+  text: boolean;
 }
 
 export const demoCommand: CommandModule<object, Args> = {
@@ -18,8 +19,9 @@ export const demoCommand: CommandModule<object, Args> = {
       .option('run-dir', { type: 'string', default: 'runs/demo', describe: 'run directory (re-running reuses finished stages)' })
       .option('preset', { choices: ['causal', 'tiny', 'small'] as const, describe: 'model (default: the config\'s, the causal model; tiny/small: the encoder-decoder with beam search)' })
       .option('users', { type: 'number', default: 5, describe: 'users to print recommendations for' })
+      .option('text', { type: 'boolean', default: true, describe: 'also train the small text model (RUN/text) and show a steered recommendation and a search (--no-text skips it)' })
       .option('force', { type: 'string', array: true, describe: 'redo these stages (and everything downstream)' }) as never,
   handler: async (argv) => {
-    await runDemo({ runDir: argv['run-dir'], preset: argv.preset, showUsers: argv.users, force: argv.force });
+    await runDemo({ runDir: argv['run-dir'], preset: argv.preset, showUsers: argv.users, force: argv.force, text: argv.text });
   },
 };

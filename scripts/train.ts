@@ -10,7 +10,7 @@ const FIELDS: Record<string, string> = {
   evalEvery: 'evalEvery', patience: 'patience', checkpointEvery: 'checkpointEvery', seed: 'seed', dropout: 'dropout',
   dModel: 'dModel', heads: 'heads', headDim: 'headDim', dFf: 'dFF', encoderLayers: 'encoderLayers', decoderLayers: 'decoderLayers',
   maxHistory: 'maxHistory', userBuckets: 'userBuckets', historyTokens: 'historyTokens', monitor: 'monitor',
-  head: 'head', headLoss: 'headLoss', idEmbedding: 'idEmbedding', textTokens: 'textTokens', textDropout: 'textDropout',
+  head: 'head', headLoss: 'headLoss', idEmbedding: 'idEmbedding', textTokens: 'textTokens', textDropout: 'textDropout', textVariant: 'textVariant', trainOnly: 'trainOnly',
 };
 
 export const trainCommand: CommandModule = {
@@ -54,6 +54,9 @@ export const trainCommand: CommandModule = {
     .option('history-tokens', { type: 'string', choices: ['codes', 'item'], describe: 'encoder input: one token per code, or one per item (sum of its code embeddings)' })
     .option('text-tokens', { type: 'number', describe: 'encdec/causal: read a text (preference, query) as this many context tokens, a learned projection of the text encoder\'s vector (0 = no text)' })
     .option('text-dropout', { type: 'number', describe: 'with --text-tokens: chance that a training example\'s preference is left out in a step (default .5)' })
+    .option('text-variant', { type: 'string', choices: ['embedding', 'pieces'], describe: 'with --text-tokens: embedding = the text\'s TF-IDF + SVD vector projected to the tokens (Mender\'s embedding variant, the default); pieces = its first N SentencePiece pieces, one token each (the token variant; needs spm_train)' })
+    .option('train-only', { type: 'string', choices: ['all', 'text'], describe: 'which weights training moves: all (default), or text (the text weights only: with --init PLAIN --text-tokens K, a text part on a frozen model whose answers without a text stay exactly PLAIN\'s)' })
+    .option('text-vocab', { type: 'number', describe: 'with --text-variant pieces: SentencePiece vocabulary size asked of spm_train (default 2000)' })
     .option('text-dim', { type: 'number', describe: 'with --text-tokens: text encoder (TF-IDF + SVD of the item texts) dimensions per polarity half (default 64)' })
     .option('index-items', { type: 'boolean', describe: 'with --text-tokens, encdec: add DSI\'s indexing task (item text -> its ID) so the model answers `semid search`' })
     .option('valid-users', { type: 'number', describe: 'validation users (0 = no validation; default 500, a resumed run keeps its own)' })
@@ -84,6 +87,7 @@ export const trainCommand: CommandModule = {
       beam: a.beam as number,
       indexItems: a.indexItems as boolean | undefined,
       textEncoderDim: a.textDim as number | undefined,
+      textPieceVocab: a.textVocab as number | undefined,
       domain: a.domain as string | undefined,
       init: a.init as string | undefined,
     });

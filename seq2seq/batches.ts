@@ -12,7 +12,7 @@
 // whose P = L code tokens are summed into one embedding. Histories are trimmed to the batch's longest.
 import type { SemanticIds } from '../tokenizer/index.js';
 import type { HistoryTokens } from './config.js';
-import { checkTextVector, textMarker } from './textContext.js';
+import { checkPieceIds, checkTextVector, textMarker } from './textContext.js';
 import { BOS, PAD, Vocab } from './vocab.js';
 
 export interface TokenBatch {
@@ -75,10 +75,11 @@ export class Batcher {
 
   /**
    * `textTokens` / `textDim`: the model's text positions and vector size (textContext.ts); 0 = the contexts carry no
-   * text (a text given then is an error, never silently dropped).
+   * text (a text given then is an error, never silently dropped). `textVocab` > 0: the token variant, a text is
+   * `textTokens` piece ids (0 = no piece: that position stays masked).
    */
   constructor(readonly vocab: Vocab, itemCodes: SemanticIds, readonly maxHistory: number, readonly mode: HistoryTokens,
-    readonly textTokens = 0, readonly textDim = 0) {
+    readonly textTokens = 0, readonly textDim = 0, readonly textVocab = 0) {
     this.itemTokens = vocab.itemTokens(itemCodes);
     this.L = vocab.codeLength;
     this.items = this.itemTokens.length / this.L;
@@ -152,7 +153,9 @@ export class Batcher {
     if (!t) return;
     if (!text) throw new Error(`context of user ${input.user} has a text but the model reads no text (textTokens 0): train with text tokens to use preferences or queries`);
     checkTextVector(t, this.textDim, `context of user ${input.user}`);
+    if (this.textVocab > 0) checkPieceIds(t, this.textVocab, `context of user ${input.user}`);
     for (let k = 0; k < this.textTokens; k++) {
+      if (this.textVocab > 0 && t[k] === 0) continue; // the token variant: no piece here
       src[(at + k) * slots] = textMarker(k);
       srcMask[at + k] = 1;
     }

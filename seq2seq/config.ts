@@ -22,6 +22,10 @@ export type IdHead = 'autoregressive' | 'parallel';
  */
 export type HeadLoss = 'levels' | 'catalog';
 
+/** How a text enters the context (ModelConfig.textVariant). */
+export const TEXT_VARIANTS = ['embedding', 'pieces'] as const;
+export type TextVariant = (typeof TEXT_VARIANTS)[number];
+
 export interface ModelConfig {
   /**
    * `encdec`: T5-style encoder-decoder (TIGER). `decoder`: one causal stack over history then target (RecGPT).
@@ -58,6 +62,14 @@ export interface ModelConfig {
   textTokens: number;
   /** Values of the text vector the projection reads (set by `train` from the text encoder; 0 without text). */
   textDim: number;
+  /**
+   * How a text becomes its context tokens (textContext.ts): `embedding` (Mender's embedding variant: the text's vector,
+   * a learned projection to `textTokens` tokens) or `pieces` (its token variant: the text's SentencePiece ids, one
+   * learned embedding per piece, one context token per piece; `textDim` = `textTokens` ids).
+   */
+  textVariant: TextVariant;
+  /** `pieces`: rows of the piece embedding table (the SentencePiece vocabulary + 1 for padding, set by `train`). */
+  textVocab: number;
   /** Training: chance that an example's preference text is left out in a step, so the model works with and without one. */
   textDropout: number;
   /** Seed of the initial weights. */
@@ -100,7 +112,15 @@ export interface TrainConfig {
    * (std d^-0.5, scaled by sqrt(d) at the input): a multiplier of sqrt(d) gives the reference's dynamics.
    */
   embeddingLr: number;
+  /**
+   * Which weights the optimiser moves: `all`, or `text` (only the text weights, `text.*`: a text part trained on a
+   * frozen model, e.g. `--init PLAIN --text-tokens K`, so the model without a text computes exactly what PLAIN did).
+   */
+  trainOnly: TrainOnly;
 }
+
+export const TRAIN_ONLY = ['all', 'text'] as const;
+export type TrainOnly = (typeof TRAIN_ONLY)[number];
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   arch: 'encdec',
@@ -121,6 +141,8 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   idEmbedding: false,
   textTokens: 0,
   textDim: 0,
+  textVariant: 'embedding',
+  textVocab: 0,
   textDropout: 0.5,
   seed: 0,
 };
@@ -143,6 +165,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 200,
   lengthBuckets: 64,
   embeddingLr: 1,
+  trainOnly: 'all',
 };
 
 export interface Preset {
@@ -264,11 +287,17 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}, preset?
     idEmbedding: bool('idEmbedding', c.idEmbedding),
     textTokens: int('textTokens', c.textTokens ?? 0, 0),
     textDim: int('textDim', c.textDim ?? 0, 0),
+    textVariant: oneOf('textVariant', c.textVariant ?? DEFAULT_MODEL_CONFIG.textVariant, TEXT_VARIANTS),
+    textVocab: int('textVocab', c.textVocab ?? 0, 0),
     textDropout: num('textDropout', c.textDropout ?? DEFAULT_MODEL_CONFIG.textDropout, 0, 1, false),
     seed: int('seed', c.seed, 0),
   };
   if (resolved.textTokens > 0) {
     if (resolved.textDim < 1) throw new Error(`\`textDim\` must be an integer >= 1 when textTokens is ${resolved.textTokens} (train sets it from the text encoder), got ${resolved.textDim}`);
+    if (resolved.textVariant === 'pieces') {
+      if (resolved.textDim !== resolved.textTokens) throw new Error(`\`textDim\` must equal textTokens (${resolved.textTokens}) with textVariant "pieces" (one piece id per text token), got ${resolved.textDim}`);
+      if (resolved.textVocab < 2) throw new Error(`\`textVocab\` must be an integer >= 2 with textVariant "pieces" (train sets it from the SentencePiece model), got ${resolved.textVocab}`);
+    }
     if (!modelFactory(resolved.arch).textContext) {
       const readers = modelArchitectures().filter((a) => modelFactory(a).textContext);
       throw new Error(`\`textTokens\` needs an architecture that reads text context (${readers.join(', ')}), got arch "${resolved.arch}"`);
@@ -305,6 +334,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}, preset?
     checkpointEvery: int('checkpointEvery', c.checkpointEvery, 1),
     lengthBuckets: int('lengthBuckets', c.lengthBuckets, 0),
     embeddingLr: num('embeddingLr', c.embeddingLr, 0, 1000),
+    trainOnly: oneOf('trainOnly', c.trainOnly ?? DEFAULT_TRAIN_CONFIG.trainOnly, TRAIN_ONLY),
   };
 }
 

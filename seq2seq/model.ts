@@ -320,7 +320,7 @@ export function identityGrouping(rows: number): Grouping {
 /** The batcher of a model's contexts (with its text positions when it reads text). */
 export function modelBatcher(model: SequenceModel, itemCodes: SemanticIds, maxHistory = model.config.maxHistory, mode = model.config.historyTokens): Batcher {
   const c = model.config;
-  return new Batcher(model.vocab, itemCodes, maxHistory, mode, c.textTokens, c.textDim);
+  return new Batcher(model.vocab, itemCodes, maxHistory, mode, c.textTokens, c.textDim, c.textVariant === 'pieces' ? c.textVocab : 0);
 }
 
 /** The text data a model with text tokens trains on (an error when it has none: the text positions would never learn). */
@@ -333,6 +333,8 @@ export function trainingText(c: ModelConfig, data: TrainingData): TrainingText |
 /**
  * Training rows of a token model: the split's one-target examples, batched by a Batcher; with text, each example
  * carries its preference and DSI's indexing rows (item text -> item, no history, no user) follow the examples.
+ * (Indexing rows riding along beside each step's examples instead, measured no better on the
+ * generated data's validation users: BENCHMARKS.md, "Text in the model".)
  */
 export function tokenTrainingSet(model: TokenModel, data: TrainingData): TrainingSet {
   const batcher = modelBatcher(model, data.itemCodes);

@@ -7,9 +7,14 @@
 // kept history item, so their distance to the history never depends on the batch's longest history. A text position
 // holds a marker token -(k + 1) in its first slot; `embedContext` (model.ts) replaces the markers by the projected
 // rows of the batch's texts. A context without text has PAD there, masked; preference dropout masks the positions.
+//
+// The token variant (`textVariant` "pieces", Mender's token variant): the text arrives as `textTokens` SentencePiece
+// ids (pipelines/text/pieceEncoder.ts; id + 1, 0 = no piece, whose position the batcher leaves masked), and text
+// token k is row (id + 1) of a learned piece table plus a learned embedding of position k, so word order ("no OPI")
+// reaches the model as tokens the attention reads, instead of a bag of words folded into one vector.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
-import type { ParamStore } from './layers.js';
+import { gatherRows, type ParamStore } from './layers.js';
 
 /** Marker of text token k (0-based) in a context's token array. */
 export function textMarker(k: number): number {
@@ -21,9 +26,23 @@ export function isTextMarker(token: number): boolean {
   return token < 0;
 }
 
-/** The projection's weights, for models with textTokens > 0. */
+/** The text weights, for models with textTokens > 0: the projection, or the piece and position tables. */
 export function initTextContext(p: ParamStore, c: ModelConfig): void {
-  if (c.textTokens > 0) p.linear('text.proj', c.textDim, c.textTokens * c.dModel);
+  if (c.textTokens === 0) return;
+  if (c.textVariant === 'pieces') {
+    p.normal('text.pieces', [c.textVocab, c.dModel], 1); // [textVocab, d] N(0, 1) like the code embeddings
+    p.normal('text.pos', [c.textTokens, c.dModel], 0.1); // [K, d]
+  } else {
+    p.linear('text.proj', c.textDim, c.textTokens * c.dModel);
+  }
+}
+
+/** A token-variant text, checked: piece ids (id + 1; 0 = none) that are integers below the table's `textVocab` rows. */
+export function checkPieceIds(text: Float32Array, textVocab: number, what: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const id = text[i];
+    if (!Number.isInteger(id) || id < 0 || id >= textVocab) throw new Error(`${what}: text piece ${i} is ${id}, the model's piece table has ids 0..${textVocab - 1} (a SentencePiece model of another size?)`);
+  }
 }
 
 /** A context's text vector, checked: `textDim` finite values. */
@@ -36,9 +55,18 @@ export function checkTextVector(text: Float32Array, textDim: number, what: strin
 
 /** The text tokens [size * K, d] of a batch's text vectors [size, textDim] (row b's tokens at b*K .. b*K+K-1). */
 export function textTokenRows(p: ParamStore, c: ModelConfig, text: Float32Array, size: number): tf.Tensor2D {
+  if (c.textVariant === 'pieces') return pieceTokenRows(p, c, text, size);
   const x = tf.mul(tf.tensor2d(text, [size, c.textDim]), Math.sqrt(c.textDim)); // [size, textDim]
   const t = tf.matMul(x as tf.Tensor2D, p.get('text.proj') as tf.Tensor2D); // [size, K*d]
   return tf.reshape(t, [size * c.textTokens, c.dModel]) as tf.Tensor2D; // [size*K, d]
+}
+
+/** The token variant's text tokens [size * K, d]: piece rows plus position rows (padding rows are masked later). */
+function pieceTokenRows(p: ParamStore, c: ModelConfig, text: Float32Array, size: number): tf.Tensor2D {
+  const ids = tf.tensor1d(Int32Array.from(text), 'int32'); // [size*K]
+  const pieces = gatherRows(p.get('text.pieces'), ids); // [size*K, d]
+  const pos = tf.tile(p.get('text.pos'), [size, 1]); // [size*K, d]
+  return tf.add(pieces, pos) as tf.Tensor2D; // [size*K, d]
 }
 
 /**

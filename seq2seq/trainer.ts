@@ -12,7 +12,7 @@ import { Progress, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../t
 import { backendTraits } from './backend/index.js';
 import { DataOrder, type DataPosition } from './batches.js';
 import { MODEL_FILE, modelArtifacts, packTensors, saveModel, unpackTensors, WEIGHTS_FILE, type WeightEntry } from './checkpoint.js';
-import type { ModelConfig, TrainConfig } from './config.js';
+import type { ModelConfig, TrainConfig, TrainOnly } from './config.js';
 import { DropoutSeeds } from './layers.js';
 import type { SequenceModel, TrainBatch, TrainingSet } from './model.js';
 
@@ -154,15 +154,16 @@ export function rowsPerPass(model: SequenceModel, batch: TrainBatch): number {
 }
 
 /** Loss and gradients of one batch, clipped by global norm; returns loss and the pre-clip norm. */
-export function lossAndGrads(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
-  return lossAndGradsInParts(model, batch, seeds, clipNorm, Math.ceil(batch.size / rowsPerPass(model, batch)));
+export function lossAndGrads(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number, trainOnly: TrainOnly = 'all'): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
+  return lossAndGradsInParts(model, batch, seeds, clipNorm, Math.ceil(batch.size / rowsPerPass(model, batch)), trainOnly);
 }
 
 /** lossAndGrads with the batch run in `parts` forward/backward passes (see rowsPerPass). */
-export async function lossAndGradsInParts(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
+export async function lossAndGradsInParts(model: SequenceModel, batch: TrainBatch, seeds: DropoutSeeds | null, clipNorm: number, parts: number, trainOnly: TrainOnly = 'all'): Promise<{ loss: number; norm: number; grads: Map<string, tf.Tensor> }> {
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.vars) {
+    if (trainOnly === 'text' && !name.startsWith('text.')) continue; // frozen: no gradient, AdamW skips it
     names.set(v.name, name);
     vars.push(v);
   }
@@ -334,7 +335,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const t = state.step + 1;
     const lr = learningRate(t, c);
     const seeds = stepDropoutSeeds(model.config, c.seed, t);
-    const { loss, norm, grads } = await lossAndGrads(model, batch, seeds, c.clipNorm);
+    const { loss, norm, grads } = await lossAndGrads(model, batch, seeds, c.clipNorm, c.trainOnly);
     if (!Number.isFinite(loss)) {
       grads.forEach((g) => g.dispose());
       throw new Error(`loss is ${loss} at step ${t} (lr ${lr.toExponential(2)}): lower --lr or raise --warmup-steps; the last checkpoint is in ${lastDir}`);

@@ -90,6 +90,8 @@ export interface TrainSentencePieceOptions {
   seed?: number;
   /** Print nothing (spm_train's own log is captured either way, and shown on failure). */
   silent?: boolean;
+  /** The command that needs spm_train, for the error when it is missing (default `semid embed train-spm`). */
+  command?: string;
 }
 
 export interface TrainSentencePieceResult {
@@ -117,7 +119,7 @@ export async function trainSentencePieceModel(options: TrainSentencePieceOptions
   const modelType = options.modelType ?? 'unigram';
   if (modelType !== 'unigram' && modelType !== 'bpe') throw new Error(`model type must be unigram or bpe, got ${String(modelType)}`);
   const spmTrain = await findSpmTrain();
-  if (!spmTrain) throw new Error(`semid embed train-spm needs the spm_train program, which is not installed: ${SPM_INSTALL_HINT}`);
+  if (!spmTrain) throw new Error(`${options.command ?? 'semid embed train-spm'} needs the spm_train program, which is not installed: ${SPM_INSTALL_HINT}`);
   const lines = texts.map((t) => normalizeText(t).replace(/\s+/g, ' ').trim()).filter((t) => t.length > 0);
   if (lines.length === 0) throw new Error('no item has any text to train a SentencePiece model on');
   const start = performance.now();

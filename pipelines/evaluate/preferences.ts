@@ -15,7 +15,7 @@ import { leaveOneOut, type Example } from '../data/index.js';
 import { seededRandom } from '../embed/index.js';
 import { metricsFromRanks } from '../metrics.js';
 import {
-  historyPreference, itemFacets, negativePreference, PREFERENCES_FILE, readPreferences, steerPreference, type ItemFacets, type TextEncoder,
+  historyPreference, itemFacets, negativePreference, PREFERENCES_FILE, readPreferences, steerPreference, type ItemFacets, type ModelTextEncoder,
 } from '../text/index.js';
 import type { TrainedModel } from '../trainedModel.js';
 import { checkTopK, evenSample, rankWithModel, type ModelRanks } from './ranking.js';

@@ -4,6 +4,10 @@
 export { checkText, decodeUtf8, MAX_TEXT_WORDS } from './checkText.js';
 export { TextEncoder, resolveTextEncoderConfig, polarityWords, DEFAULT_TEXT_ENCODER, NEGATION_CUES, TEXT_ENCODER_DIR } from './textEncoder.js';
 export type { TextEncoderConfig, EncodedText } from './textEncoder.js';
+export { PieceTextEncoder, pieceTrainingTexts, resolvePieceEncoderConfig, DEFAULT_PIECE_ENCODER } from './pieceEncoder.js';
+export type { PieceEncoderConfig } from './pieceEncoder.js';
+export { loadTextEncoder } from './modelTextEncoder.js';
+export type { ModelTextEncoder } from './modelTextEncoder.js';
 export { itemFacets, itemsByBrand, titleWords } from './facets.js';
 export type { ItemFacets } from './facets.js';
 export {

@@ -75,6 +75,7 @@ export interface EncodedText {
 }
 
 export class TextEncoder {
+  readonly kind = 'embedding' as const;
   readonly textDim: number;
   private readonly column: Map<string, number>;
   private readonly extract: TermExtractor;
@@ -159,6 +160,10 @@ export class TextEncoder {
       throw new Error(`${what} ${JSON.stringify(text.slice(0, 80))} has no word the model's text encoder knows (it was fitted on the catalog's item texts): use words of item titles, brands or categories`);
     }
     return e;
+  }
+
+  describe(): string {
+    return `a ${this.textDim}-value text vector (${this.vocabulary.length} terms)`;
   }
 
   /** A fingerprint of the encoder (recorded in the model's config; checked when the encoder is loaded). */

@@ -12,7 +12,7 @@ import type { Example } from '../data/index.js';
 import { seededRandom, type RandomSource } from '../embed/index.js';
 import type { ItemFacets } from './facets.js';
 import { historyPreference, negativePreference, pick, steerPreference, STEER_VARIANTS } from './preferences.js';
-import type { TextEncoder } from './textEncoder.js';
+import type { ModelTextEncoder } from './modelTextEncoder.js';
 
 export interface TrainingTextOptions {
   /** Add DSI's indexing task (item texts -> item IDs). */
@@ -69,7 +69,7 @@ export function indexingTexts(f: ItemFacets, text: string, random: RandomSource)
 
 /** The training texts of a data set for a model with text tokens. */
 export function trainingTexts(
-  encoder: TextEncoder, facets: readonly ItemFacets[], itemTexts: readonly string[], examples: () => readonly Example[],
+  encoder: ModelTextEncoder, facets: readonly ItemFacets[], itemTexts: readonly string[], examples: () => readonly Example[],
   sequences: readonly { user: number; items: Int32Array }[], options: TrainingTextOptions,
 ): TrainingTexts {
   const cache = new Map<string, Float32Array | null>();
