@@ -9,10 +9,13 @@ export {
 } from './parquet.js';
 export type { ParquetCompression, WriteParquetOptions, ReadParquetOptions } from './parquet.js';
 export {
-  readDataset, writeDataset, readManifest, validateDataset, checkDatasetOutput, DATASET_RULE,
+  readDataset, readCatalog, writeDataset, readManifest, SEQUENCES_ROW_GROUP, validateDataset, checkDatasetOutput, DATASET_RULE,
   DATASET_VERSION, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
 } from './dataset.js';
-export type { DatasetContent } from './dataset.js';
+export type { DatasetContent, DatasetCatalog } from './dataset.js';
+export { ParquetStreamWriter, ParquetRowGroups, STREAM_ROW_GROUP } from './parquetStream.js';
+export { readUserChunks, datasetUserCount, readUserDomains } from './userStream.js';
+export type { UserChunk, UserStreamOptions } from './userStream.js';
 export { readEmbeddings, writeEmbeddings, readEmbeddingsMeta, embeddingsPath } from './embeddings.js';
 export { domainIndex, domainId, contextDomain, checkDomainName, DOMAIN_NAME, DOMAIN_SEPARATOR } from './domains.js';
 export type { DomainIndex } from './domains.js';
