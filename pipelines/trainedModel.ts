@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 /** A data set and its items' semantic IDs, checked to have one ID per item. */
 export async function readDataAndCodes(data: string, tokenizer: string): Promise<{ dataset: Dataset; itemCodes: SemanticIds }> {
-  const dataset = await readDataset(data);
+  const dataset = await readDataset(data, { timestamps: false }); // neither training nor inference reads them
   return { dataset, itemCodes: await readCodesFor(dataset, data, tokenizer) };
 }
 
@@ -61,7 +61,7 @@ export async function openTextEncoder(modelDir: string, model: SequenceModel): P
 
 /** Loads and checks everything inference needs; the caller disposes `model`. */
 export async function openTrainedModel(o: OpenModelOptions): Promise<TrainedModel> {
-  const dataset = await readDataset(o.data);
+  const dataset = await readDataset(o.data, { timestamps: false });
   return openOn(dataset, await readCodesFor(dataset, o.data, o.tokenizer), o);
 }
 

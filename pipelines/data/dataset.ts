@@ -16,6 +16,7 @@ import {
   float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
   readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
 } from './parquet.js';
+import { ParquetRowGroups } from './parquetStream.js';
 import type { Dataset, Items, Manifest, Sequences } from './types.js';
 
 export const DATASET_VERSION = 1;
@@ -211,6 +212,15 @@ export async function writeDataset(dir: string, data: DatasetContent): Promise<M
   });
 }
 
+async function hasDomainColumn(path: string): Promise<boolean> {
+  const groups = await ParquetRowGroups.open(path);
+  try {
+    return groups.hasColumn('domain');
+  } finally {
+    groups.close();
+  }
+}
+
 /** Reads manifest.json of a data set directory. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
@@ -270,17 +280,22 @@ async function readItems(dir: string): Promise<Items> {
   return items;
 }
 
-/** Reads and validates a data set directory written by writeDataset. */
-export async function readDataset(dir: string): Promise<Dataset> {
+/**
+ * Reads and validates a data set directory written by writeDataset. `timestamps: false` leaves them on disk
+ * (`sequences.timestamps` null): training and evaluation never read them, and at 8 bytes an interaction they are
+ * twice the items.
+ */
+export async function readDataset(dir: string, options: { timestamps?: boolean } = {}): Promise<Dataset> {
   const manifest = await readManifest(dir);
   const items = await readItems(dir);
   const sequencesPath = join(dir, SEQUENCES_FILE);
-  const sequencesTable = await readParquetTable(sequencesPath);
+  const withTimes = options.timestamps ?? true;
+  const sequencesTable = await readParquetTable(sequencesPath, withTimes ? {} : { columns: ['user_id', 'user_key', 'items', ...((await hasDomainColumn(sequencesPath)) ? ['domain'] : [])] });
   checkDenseIds(readInt32Column(sequencesTable, 'user_id', sequencesPath), sequencesPath, 'user_id');
   const sequences: Sequences = {
     userKeys: readUtf8Column(sequencesTable, 'user_key', sequencesPath),
     items: readInt32ListColumn(sequencesTable, 'items', sequencesPath),
-    timestamps: hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
+    timestamps: withTimes && hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
     ...(hasColumn(sequencesTable, 'domain') ? { domains: readUtf8Column(sequencesTable, 'domain', sequencesPath) } : {}),
   };
   validateDataset(items, sequences, dir);
