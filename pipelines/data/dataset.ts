@@ -13,10 +13,10 @@ import {
   checkNotInput, checkOutputDir, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
 } from '../../tokenizer/io/index.js';
 import {
-  float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
-  readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
+  float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readInt32Column,
+  readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
 } from './parquet.js';
-import { ParquetRowGroups } from './parquetStream.js';
+import { readSequencesFile } from './sequencesFile.js';
 import type { Dataset, Items, Manifest, Sequences } from './types.js';
 
 export const DATASET_VERSION = 1;
@@ -212,15 +212,6 @@ export async function writeDataset(dir: string, data: DatasetContent): Promise<M
   });
 }
 
-async function hasDomainColumn(path: string): Promise<boolean> {
-  const groups = await ParquetRowGroups.open(path);
-  try {
-    return groups.hasColumn('domain');
-  } finally {
-    groups.close();
-  }
-}
-
 /** Reads manifest.json of a data set directory. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
@@ -289,15 +280,7 @@ export async function readDataset(dir: string, options: { timestamps?: boolean }
   const manifest = await readManifest(dir);
   const items = await readItems(dir);
   const sequencesPath = join(dir, SEQUENCES_FILE);
-  const withTimes = options.timestamps ?? true;
-  const sequencesTable = await readParquetTable(sequencesPath, withTimes ? {} : { columns: ['user_id', 'user_key', 'items', ...((await hasDomainColumn(sequencesPath)) ? ['domain'] : [])] });
-  checkDenseIds(readInt32Column(sequencesTable, 'user_id', sequencesPath), sequencesPath, 'user_id');
-  const sequences: Sequences = {
-    userKeys: readUtf8Column(sequencesTable, 'user_key', sequencesPath),
-    items: readInt32ListColumn(sequencesTable, 'items', sequencesPath),
-    timestamps: withTimes && hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
-    ...(hasColumn(sequencesTable, 'domain') ? { domains: readUtf8Column(sequencesTable, 'domain', sequencesPath) } : {}),
-  };
+  const sequences = await readSequencesFile(sequencesPath, { timestamps: options.timestamps ?? true, interactions: manifest.interactions });
   validateDataset(items, sequences, dir);
   const interactions = countInteractions(sequences);
   if (manifest.items !== items.keys.length || manifest.users !== sequences.userKeys.length || manifest.interactions !== interactions) {
