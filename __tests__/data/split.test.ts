@@ -1,7 +1,7 @@
 // The leave-one-out split on small exact cases.
 import { jest } from '@jest/globals';
 import type { Sequences } from '../../pipelines/data/index.js';
-import { leaveOneOut, shortUsers, trainExamples } from '../../pipelines/data/index.js';
+import { lazyExamples, leaveOneOut, shortUsers, trainExamples } from '../../pipelines/data/index.js';
 
 const seqs: Sequences = {
   userKeys: ['a', 'b', 'c', 'd'],
@@ -84,6 +84,16 @@ describe('trainExamples (computed on access)', () => {
     expect(lazy.slice(3, 6).map(flat)).toEqual(expected.slice(3, 6).map(flat));
     expect(Array.isArray(lazy)).toBe(true);
     expect(() => { (lazy as unknown as { user: number }[])[0] = { user: 1 }; }).toThrow('read-only');
+  });
+
+  it('valid and test: one example per long-enough user, equal to leaveOneOut', () => {
+    for (const split of ['valid', 'test'] as const) {
+      const expected = leaveOneOut(sequences, split, { maxHistory: 3, ...quiet }).filter((e) => e.user !== 0);
+      const lazy = lazyExamples(sequences, split, { maxHistory: 3, keepUser: (u) => u !== 0, ...quiet });
+      expect(lazy.length).toBe(expected.length);
+      expect(lazy.map(flat)).toEqual(expected.map(flat));
+    }
+    expect(() => lazyExamples(sequences, 'dev' as 'test')).toThrow('split must be train, valid or test, got "dev"');
   });
 
   it('reports short users like leaveOneOut', () => {

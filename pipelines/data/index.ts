@@ -21,8 +21,8 @@ export { domainIndex, domainId, contextDomain, checkDomainName, DOMAIN_NAME, DOM
 export type { DomainIndex } from './domains.js';
 export { mergeDatasets, parseDomainFlag } from './merge.js';
 export type { DomainInput, MergeOptions, MergeResult, DomainCounts } from './merge.js';
-export { leaveOneOut, trainExamples, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
-export type { SplitOptions, ShortUsers, TrainExampleOptions } from './split.js';
+export { leaveOneOut, lazyExamples, trainExamples, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
+export type { SplitOptions, ShortUsers, LazyExampleOptions } from './split.js';
 export { DEFAULT_TEXT_TEMPLATE, compileTextTemplate, fieldText } from './text.js';
 export type { TextTemplate } from './text.js';
 export { importDataset, IMPORT_FORMATS, InputIssues, parseJsonOrPython, parseCsv, CsvParser, readLines, readTextChunks, withEngine, resolveEngine } from './import/index.js';
