@@ -141,7 +141,7 @@ async function recommend(options: SuiteOptions, shard: string | null): Promise<F
   await needs(modelPath(options), 'train');
   const t0 = performance.now();
   const r = await runRecommend({
-    data: datasetPath(options), tokenizer: tokenizerPath(options), model: modelPath(options), out: join(options.workDir, 'recs.parquet'),
+    data: datasetPath(options), tokenizer: tokenizerPath(options), model: modelPath(options), out: join(options.workDir, shard ? 'recs-shard.parquet' : 'recs.parquet'),
     ...(shard ? { shard } : {}), progress: false,
   });
   const seconds = (performance.now() - t0) / 1000;

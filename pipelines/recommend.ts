@@ -371,7 +371,9 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
   if (options.preference !== undefined) checkText(options.preference, '--preference');
   const input = options.input ? await readRequestTable(options.input) : null;
   const open = { data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch, maxHistory: options.maxHistory, quiet: options.progress === false };
-  const opened = input ? await openTrainedModel(open) : await openTrainedCatalog(open);
+  // With an input table the data set's sequences are needed (its users' histories); without one they are streamed.
+  const full = input ? await openTrainedModel(open) : null;
+  const opened = full ?? (await openTrainedCatalog(open));
   const { dataset, itemCodes, model, ranker: scorer, textEncoder } = opened;
   try {
     const maxHistory = options.maxHistory ?? model.config.maxHistory;
@@ -382,22 +384,25 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
     };
     let source: RequestSource;
     let issues: RequestIssues;
-    if (input) {
-      const requests = resolveRequests(opened.dataset as Dataset, input, maxHistory);
+    let userDomains: string[] | undefined;
+    if (full && input) {
+      const requests = resolveRequests(full.dataset, input, maxHistory);
       prepare(requests);
       issues = requestIssues(requests);
       source = requestsSource(requests);
+      userDomains = full.dataset.sequences.domains;
     } else {
       // Every data set user is known, with known items and a history (readUserChunks checks each): nothing to report.
       source = datasetRequests(options.data, { users: await datasetUserCount(options.data), items: dataset.items.keys.length, maxHistory, prepare });
       issues = requestIssues([]);
+      userDomains = await readUserDomains(options.data);
     }
     const log = (m: string): void => {
       if (options.progress !== false) process.stderr.write(`${m}\n`);
     };
     if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
     if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
-    const domains = domainIndex({ ...dataset, sequences: input ? (dataset as Dataset).sequences : { userKeys: [], items: [], timestamps: null, domains: await readUserDomains(options.data) } });
+    const domains = domainIndex({ ...dataset, sequences: { userKeys: [], items: [], timestamps: null, domains: userDomains } });
     const shards = await writeRecommendations({
       scorer, itemCodes, itemKeys: dataset.items.keys, requests: source, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
