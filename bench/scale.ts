@@ -2,11 +2,19 @@
 // users, 59,047 items, ~680 MB; SEMID_BENCH_SCALE=10 for 250M rows) is generated into the suite's scratch
 // directory (deleted afterwards, never committed), then imported as `csv` and as `movielens`, each part in
 // its own process so that its peak RSS (VmHWM: node + DuckDB) is its own. Then the catalog side: the
-// prefix trie and the item code table for 10M items (build time, bytes per item, lookup time).
+// prefix trie and the item code table for 10M items (build time, bytes per item, lookup time), RQ-KMeans on 1M
+// synthetic 256-d vectors (sampled k-means), and on the imported data set (kept in the cache directory between
+// parts): embeddings of its items (their text is the movie id: MovieLens ratings carry no titles) and the
+// tokenizer, a `small` training run of 1,000 steps, and recommend for 1/8 of the users and for all of them (peak
+// RSS flat in users: the users are streamed).
 import { stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchmarkTrie } from '../decoding/index.js';
-import { importDataset, type ImportFormat } from '../pipelines/index.js';
+import { embedText, fitTokenizer, importDataset, runRecommend, trainModel, type ImportFormat } from '../pipelines/index.js';
+import { initBackend } from '../seq2seq/index.js';
+import { createTokenizer } from '../tokenizer/index.js';
+import { gaussianMatrix } from './kmeans.js';
 import { ML25M_SHAPE, writeInteractionsFile, type InteractionsFileConfig } from './interactionsFile.js';
 import { peakRssMiB } from './measure.js';
 import type { Figure, Suite, SuiteOptions, Variant, VariantOutput } from './types.js';
@@ -21,6 +29,18 @@ function shape(quick: boolean): InteractionsFileConfig {
 }
 
 const ratingsPath = (options: SuiteOptions) => join(options.cacheDir ?? options.workDir, 'ratings.csv');
+const datasetPath = (options: SuiteOptions) => join(options.cacheDir ?? options.workDir, 'dataset');
+const tokenizerPath = (options: SuiteOptions) => join(options.cacheDir ?? options.workDir, 'tok');
+const modelPath = (options: SuiteOptions) => join(options.cacheDir ?? options.workDir, 'model');
+
+/** RSS now (MiB). */
+function rssMiB(): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+}
+
+async function needs(path: string, part: string): Promise<void> {
+  await stat(path).catch(() => { throw new Error(`${path}: not there (the "${part}" part runs first)`); });
+}
 
 async function generate(options: SuiteOptions): Promise<Figure[]> {
   const config = shape(options.quick);
@@ -36,8 +56,9 @@ async function importFile(options: SuiteOptions, format: ImportFormat): Promise<
   const path = ratingsPath(options);
   await stat(path).catch(() => { throw new Error(`${path}: not generated (the "generate" part runs first)`); });
   const t0 = performance.now();
+  // The csv import is kept (cache directory) for the parts that follow; the movielens one is dropped with its work dir.
   const { manifest } = await importDataset({
-    format, interactions: path, ratings: path, out: join(options.workDir, 'dataset'), quiet: true,
+    format, interactions: path, ratings: path, out: format === 'csv' ? datasetPath(options) : join(options.workDir, 'dataset'), quiet: true,
   });
   const seconds = (performance.now() - t0) / 1000;
   const detail = { users: manifest.users, items: manifest.items, interactions: manifest.interactions, threads: process.env.SEMID_ENGINE_THREADS ?? 'all' };
@@ -63,16 +84,92 @@ async function catalog(options: SuiteOptions): Promise<Figure[]> {
   ];
 }
 
+/** RQ-KMeans (3 x 256, sampled k-means on 65,536 rows a level) on 1M standard-normal 256-d vectors. */
+async function tokenizer1m(options: SuiteOptions): Promise<Figure[]> {
+  const rows = options.quick ? 20_000 : 1_000_000;
+  const dim = 256;
+  const fitSample = options.quick ? 4096 : 65_536;
+  await initBackend({ quiet: true });
+  const base = rssMiB();
+  const x = gaussianMatrix(rows, dim, 1);
+  const t0 = performance.now();
+  const report = await createTokenizer('rqkmeans', { levels: 3, codebookSize: 256, fitSample }).fit(x, { seed: 0, silent: true });
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = peakRssMiB();
+  const what = `RQ-KMeans 3 x 256 on ${rows.toLocaleString('en')} x ${dim} vectors, fitSample ${fitSample.toLocaleString('en')}`;
+  return [
+    { key: 'scale.rqkmeans1m.seconds', label: what, value: seconds, unit: 's', higherIsBetter: false, detail: { relativeReconstruction: report.relativeReconstruction, ...(report.details ?? {}) } },
+    { key: 'scale.rqkmeans1m.peakRssMiB', label: `${what}: peak RSS`, value: peak, unit: 'MiB', higherIsBetter: false },
+    { key: 'scale.rqkmeans1m.bytesPerItem', label: `${what}: peak RSS above the process's start, per item (the input alone: ${dim * 4} B)`, value: ((peak - base) * 2 ** 20) / rows, unit: 'B', higherIsBetter: false },
+  ];
+}
+
+/** Embeddings (TF-IDF + SVD of the item texts: the movie ids) and RQ-KMeans 3 x 256 of the imported data set's items. */
+async function embedTokenize(options: SuiteOptions): Promise<Figure[]> {
+  const data = datasetPath(options);
+  await needs(data, 'import-csv');
+  let t0 = performance.now();
+  const embedded = await embedText({ data, name: 'default', silent: true, config: { method: 'tfidf-svd', dim: options.quick ? 32 : 256, seed: 0 } });
+  const embedSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await fitTokenizer({ data, embeddings: 'default', method: 'rqkmeans', config: { levels: 3, codebookSize: options.quick ? 16 : 256 }, seed: 0, out: tokenizerPath(options) });
+  const fitSeconds = (performance.now() - t0) / 1000;
+  return [
+    { key: 'scale.embed.seconds', label: 'embed text (TF-IDF + SVD, 256-d) of the items', value: embedSeconds, unit: 's', higherIsBetter: false, detail: { dim: embedded.info.dim, vocabulary: embedded.info.vocabulary, explainedVariance: embedded.info.explainedVariance } },
+    { key: 'scale.tokenize.seconds', label: 'tokenize fit rqkmeans 3 x 256', value: fitSeconds, unit: 's', higherIsBetter: false },
+    { key: 'scale.embedTokenize.peakRssMiB', label: 'embed + tokenize fit: peak RSS', value: peakRssMiB(), unit: 'MiB', higherIsBetter: false },
+  ];
+}
+
+/** `small` preset, 1,000 steps (no validation: the figure is the trainer's). */
+async function trainSmall(options: SuiteOptions): Promise<Figure[]> {
+  const data = datasetPath(options);
+  await needs(tokenizerPath(options), 'embed-tokenize');
+  const steps = options.quick ? 20 : 1000;
+  const t0 = performance.now();
+  const r = await trainModel({ data, tokenizer: tokenizerPath(options), out: modelPath(options), preset: options.quick ? 'tiny' : 'small', overrides: { steps }, validUsers: 0, silent: true });
+  const seconds = (performance.now() - t0) / 1000;
+  const what = `train ${options.quick ? 'tiny' : 'small'}, ${steps.toLocaleString('en')} steps of ${r.train.batchSize}`;
+  return [
+    { key: 'scale.train.seconds', label: `${what} (data read, set-up, steps, checkpoints)`, value: seconds, unit: 's', higherIsBetter: false, detail: { rows: r.examples, sequencesPerSecond: r.sequencesPerSecond, lastLoss: r.lastLoss } },
+    { key: 'scale.train.peakRssMiB', label: `${what}: peak RSS`, value: peakRssMiB(), unit: 'MiB', higherIsBetter: false },
+  ];
+}
+
+/** recommend top 10 (beam 20) for shard 0 of 8 (1/8 of the users) or for all users, streamed. */
+async function recommend(options: SuiteOptions, shard: string | null): Promise<Figure[]> {
+  await needs(modelPath(options), 'train');
+  const t0 = performance.now();
+  const r = await runRecommend({
+    data: datasetPath(options), tokenizer: tokenizerPath(options), model: modelPath(options), out: join(options.workDir, shard ? 'recs-shard.parquet' : 'recs.parquet'),
+    ...(shard ? { shard } : {}), progress: false,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const users = r.shards.reduce((n, s) => n + s.users, 0);
+  const key = shard ? 'recommendShard' : 'recommend';
+  const what = `recommend ${users.toLocaleString('en')} users${shard ? ` (--shard ${shard})` : ''}, top 10, beam 20`;
+  return [
+    { key: `scale.${key}.seconds`, label: what, value: seconds, unit: 's', higherIsBetter: false, detail: { users, rows: r.shards.reduce((n, s) => n + s.rows, 0) } },
+    { key: `scale.${key}.usersPerSecond`, label: `${what}: users/s`, value: users / seconds, unit: 'users/s', higherIsBetter: true },
+    { key: `scale.${key}.peakRssMiB`, label: `${what}: peak RSS`, value: peakRssMiB(), unit: 'MiB', higherIsBetter: false },
+  ];
+}
+
 const PARTS: Record<string, (o: SuiteOptions) => Promise<Figure[]>> = {
   generate,
   'import-csv': (o) => importFile(o, 'csv'),
   'import-movielens': (o) => importFile(o, 'movielens'),
   catalog,
+  'rqkmeans-1m': tokenizer1m,
+  'embed-tokenize': embedTokenize,
+  train: trainSmall,
+  'recommend-shard': (o) => recommend(o, '0/8'),
+  recommend: (o) => recommend(o, null),
 };
 
 export const scaleSuite: Suite = {
   name: 'scale',
-  describe: 'MovieLens-25M-shaped ratings.csv (25M rows; SEMID_BENCH_SCALE=10: 250M): generate, then import as csv and movielens (time, peak RSS); trie + code table for 10M items',
+  describe: 'MovieLens-25M-shaped ratings.csv (25M rows; SEMID_BENCH_SCALE=10: 250M): generate, import as csv and movielens (time, peak RSS); trie + code table for 10M items; RQ-KMeans on 1M vectors; on the imported data: embed + tokenize, train small 1,000 steps, recommend 1/8 and all users (time, peak RSS)',
   usesBackend: false,
   threadsVariant: false,
   webgpuVariant: false,

@@ -24,6 +24,8 @@ export {
   runRecommend, writeRecommendations, resolveRequests, requestIssues, readRequestTable, parseShard, shardPath, encodePreferences,
 } from './recommend.js';
 export type { RecommendRequest, RequestIssues, WriteRecommendationsOptions, ShardSummary, RecommendRunOptions } from './recommend.js';
+export { datasetRequests, requestsSource, isRequestSource } from './requestSource.js';
+export type { RequestSource, DatasetRequestsOptions } from './requestSource.js';
 // Config-driven runs (`semid run`, `semid demo`) and the run report (`semid report`).
 export {
   resolvePipelineConfig, loadPipelineConfig, DEFAULT_PIPELINE_CONFIG, PUBLISHED_RESULTS,

@@ -10,13 +10,14 @@ import { PrefixTrie } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { acquireLock, checkOutputFile, Progress, sha256, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
-  float64Vector, hasColumn, int32Vector, makeTable, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
-  domainIndex, type Dataset, type DomainIndex,
+  float64Vector, hasColumn, int32Vector, makeTable, ParquetStreamWriter, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
+  datasetUserCount, domainIndex, readUserDomains, type Dataset, type DomainIndex,
 } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
-import { openTrainedModel } from './trainedModel.js';
+import { openTrainedCatalog, openTrainedModel } from './trainedModel.js';
 import { checkText, type ModelTextEncoder } from './text/index.js';
 import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
+import { datasetRequests, isRequestSource, requestsSource, type RequestSource } from './requestSource.js';
 
 export { shardPath } from './shards.js';
 
@@ -47,8 +48,18 @@ const SAMPLE = 20;
 
 /** Counts and sample keys of the requests that cannot be served as given. */
 export function requestIssues(requests: readonly RecommendRequest[]): RequestIssues {
-  const issues: RequestIssues = { unknownItems: { users: 0, items: 0, sample: [] }, emptyHistory: { users: 0, sample: [] }, unknownUsers: { users: 0, sample: [] } };
-  for (const r of requests) {
+  const issues = noIssues();
+  for (const r of requests) countIssues(issues, r);
+  return issues;
+}
+
+function noIssues(): RequestIssues {
+  return { unknownItems: { users: 0, items: 0, sample: [] }, emptyHistory: { users: 0, sample: [] }, unknownUsers: { users: 0, sample: [] } };
+}
+
+/** Adds one request to `issues` (requests streamed in chunks are counted one by one). */
+function countIssues(issues: RequestIssues, r: RecommendRequest): void {
+  {
     if (r.unknownItems.length > 0) {
       issues.unknownItems.users += 1;
       issues.unknownItems.items += r.unknownItems.length;
@@ -63,7 +74,6 @@ export function requestIssues(requests: readonly RecommendRequest[]): RequestIss
       if (issues.unknownUsers.sample.length < SAMPLE) issues.unknownUsers.sample.push(r.userKey);
     }
   }
-  return issues;
 }
 
 /**
@@ -123,11 +133,13 @@ export async function readRequestTable(path: string): Promise<{ userKeys: string
   return { userKeys, histories, preferences };
 }
 
-/** Sets each request's text vector from its preference (one encoding per distinct text); an error without a text encoder. */
-export function encodePreferences(requests: RecommendRequest[], encoder: ModelTextEncoder | null, model: string): void {
+/**
+ * Sets each request's text vector from its preference (one encoding per distinct text; pass one `cache` to the
+ * calls of a streamed job); an error without a text encoder.
+ */
+export function encodePreferences(requests: RecommendRequest[], encoder: ModelTextEncoder | null, model: string, cache = new Map<string, Float32Array>()): void {
   if (!requests.some((r) => r.preference)) return;
   if (!encoder) throw new Error(`${model} reads no text (trained without --text-tokens): preferences need a model trained with text tokens`);
-  const cache = new Map<string, Float32Array>();
   for (const r of requests) {
     if (!r.preference) continue;
     let v = cache.get(r.preference);
@@ -156,7 +168,8 @@ export interface WriteRecommendationsOptions {
   scorer: Ranker;
   itemCodes: SemanticIds;
   itemKeys: readonly string[];
-  requests: readonly RecommendRequest[];
+  /** The users: a list, or a source that streams them (requestSource.ts: the data set's users, chunk by chunk). */
+  requests: readonly RecommendRequest[] | RequestSource;
   out: string;
   topK?: number;
   beamSize?: number;
@@ -197,14 +210,15 @@ export async function writeRecommendations(options: WriteRecommendationsOptions)
   if (trie.items !== options.itemKeys.length) {
     throw new Error(`the tokenizer has codes for ${trie.items} items but the data set has ${options.itemKeys.length} items`);
   }
-  const settings = { topK, beamSize, excludeHistory, users: options.requests.length, shards: count, ...options.fingerprint };
+  const source = isRequestSource(options.requests) ? options.requests : requestsSource(options.requests);
+  const settings = { topK, beamSize, excludeHistory, users: source.users, shards: count, ...options.fingerprint };
   await checkShardSettings(options.out, settings);
   const summaries: ShardSummary[] = [];
   for (const index of indices) {
     const path = shardPath(options.out, index, count);
     const lock = await acquireLock(path);
     try {
-      summaries.push(await writeShard(options, { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory }));
+      summaries.push(await writeShard(options, { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory, source }));
     } finally {
       await lock.release();
     }
@@ -222,14 +236,25 @@ interface ShardJob {
   beamSize: number;
   batchSize: number;
   excludeHistory: boolean;
+  source: RequestSource;
 }
 
-/** One shard: skipped when its file matches its report, else computed and written (report first). */
+const RESULT_COLUMNS = (rows: { userKeys: string[]; ranks: number[]; itemKeys: string[]; scores: number[] }) => makeTable({
+  user_key: utf8Vector(rows.userKeys),
+  rank: int32Vector(rows.ranks),
+  item_key: utf8Vector(rows.itemKeys),
+  score: float64Vector(rows.scores),
+});
+
+/**
+ * One shard: skipped when its file matches its report, else computed and written (report first). Users come from
+ * the source chunk by chunk and are ranked in batches of `batchSize` served users (the same batches whatever the
+ * chunks); each batch's rows are appended to a streamed Parquet file, so memory holds one chunk and one batch.
+ */
 async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): Promise<ShardSummary> {
-  const { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory } = job;
-  const { requests } = options;
-  const from = Math.floor((index * requests.length) / count);
-  const to = Math.floor(((index + 1) * requests.length) / count);
+  const { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory, source } = job;
+  const from = Math.floor((index * source.users) / count);
+  const to = Math.floor(((index + 1) * source.users) / count);
   const label = `recommend shard ${index}/${count}`;
   const say = (m: string): void => {
     if (options.progress !== false) process.stderr.write(`${m}\n`);
@@ -242,54 +267,76 @@ async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): 
     }
     say(`${label}: ${path} does not match its report (${mismatch}): recomputing it`);
   }
-  const userKeys: string[] = [];
-  const ranks: number[] = [];
-  const itemKeys: string[] = [];
-  const scores: number[] = [];
-  const served = requests.slice(from, to).filter((r) => r.history.length > 0 || r.text);
-  const progress = new Progress({ label, total: served.length, unit: 'user', silent: options.progress === false });
+  const progress = new Progress({ label, total: to - from, unit: 'user', silent: options.progress === false });
   const t0 = performance.now();
+  const issues = noIssues();
+  let seen = 0;
+  let served = 0;
+  let rows = 0;
   let invalid = 0;
-  for (let first = 0; first < served.length; first += batchSize) {
-    const batch = served.slice(first, first + batchSize);
+  const out: { writer: ParquetStreamWriter | null } = { writer: null };
+  const pending: RecommendRequest[] = [];
+  const rank = async (batch: RecommendRequest[]): Promise<void> => {
     const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory, domains: options.domains }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
     invalid += stats.invalid;
+    const part = { userKeys: [] as string[], ranks: [] as number[], itemKeys: [] as string[], scores: [] as number[] };
     batch.forEach((r, i) => {
       candidates[i].forEach((c, k) => {
-        userKeys.push(r.userKey);
-        ranks.push(k + 1);
-        itemKeys.push(options.itemKeys[c.item]);
-        scores.push(c.score);
+        part.userKeys.push(r.userKey);
+        part.ranks.push(k + 1);
+        part.itemKeys.push(options.itemKeys[c.item]);
+        part.scores.push(c.score);
       });
     });
-    progress.update(first + batch.length, { 'users/s': (first + batch.length) / Math.max((performance.now() - t0) / 1000, 1e-9) });
+    if (part.userKeys.length > 0) {
+      out.writer ??= await ParquetStreamWriter.create(path);
+      await out.writer.append(RESULT_COLUMNS(part));
+      rows += part.userKeys.length;
+    }
+  };
+  try {
+    for await (const chunk of source.chunks(from, to)) {
+      for (const r of chunk) {
+        countIssues(issues, r);
+        if (r.history.length > 0 || r.text) {
+          pending.push(r);
+          served += 1;
+        }
+        if (pending.length === batchSize) await rank(pending.splice(0, batchSize));
+      }
+      seen += chunk.length;
+      progress.update(seen, { 'users/s': seen / Math.max((performance.now() - t0) / 1000, 1e-9) });
+    }
+    if (seen !== to - from) throw new Error(`${label}: the source gave ${seen} users for [${from}, ${to})`);
+    if (pending.length > 0) await rank(pending.splice(0));
+    const seconds = (performance.now() - t0) / 1000;
+    const usersPerSecond = served / Math.max(seconds, 1e-9);
+    progress.finish({ 'users/s': usersPerSecond });
+    // A shard with no rows is one small table, written whole.
+    const empty = out.writer === null ? tableToParquet(RESULT_COLUMNS({ userKeys: [], ranks: [], itemKeys: [], scores: [] })) : null;
+    const file = out.writer ? await out.writer.finish() : { bytes: empty!.byteLength, sha256: sha256(empty!) };
+    // The sidecar first, the Parquet last: the Parquet file's existence marks the shard done, its checksum that it is whole.
+    await writeJsonAtomic(sidecarPath(path), {
+      shard: { index, count, firstUser: from, endUser: to },
+      settings,
+      users: to - from,
+      served,
+      rows,
+      bytes: file.bytes,
+      sha256: file.sha256,
+      seconds,
+      usersPerSecond,
+      invalidIds: invalid,
+      issues,
+      createdAt: new Date().toISOString(),
+    });
+    if (out.writer) await out.writer.commit();
+    else await writeFileAtomic(path, empty!);
+    return { index, count, path, skipped: false, users: to - from, rows, usersPerSecond };
+  } catch (err) {
+    await out.writer?.abort();
+    throw err;
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const usersPerSecond = served.length / Math.max(seconds, 1e-9);
-  progress.finish({ 'users/s': usersPerSecond });
-  // The sidecar first, the Parquet last: the Parquet file's existence marks the shard done, its checksum that it is whole.
-  const bytes = tableToParquet(makeTable({
-    user_key: utf8Vector(userKeys),
-    rank: int32Vector(ranks),
-    item_key: utf8Vector(itemKeys),
-    score: float64Vector(scores),
-  }));
-  await writeJsonAtomic(sidecarPath(path), {
-    shard: { index, count, firstUser: from, endUser: to },
-    settings,
-    users: to - from,
-    served: served.length,
-    rows: userKeys.length,
-    bytes: bytes.byteLength,
-    sha256: sha256(bytes),
-    seconds,
-    usersPerSecond,
-    invalidIds: invalid,
-    issues: requestIssues(requests.slice(from, to)),
-    createdAt: new Date().toISOString(),
-  });
-  await writeFileAtomic(path, bytes);
-  return { index, count, path, skipped: false, users: to - from, rows: userKeys.length, usersPerSecond };
 }
 
 export interface RecommendRunOptions {
@@ -313,36 +360,57 @@ export interface RecommendRunOptions {
 }
 
 /**
- * `semid recommend`: loads the data set, tokenizer codes and model (checked to belong together), then writes the
- * shards. The model's tensors are released when it returns.
+ * `semid recommend`: loads the catalog, tokenizer codes and model (checked to belong together), then writes the
+ * shards. Without --input the data set's users are streamed from sequences.parquet (memory holds the model, the
+ * catalog and one chunk of users, however many users); an --input table is read whole. The model's tensors are
+ * released when it returns.
  */
 export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   await checkOutputFile(options.out);
   if (options.preference !== undefined) checkText(options.preference, '--preference');
   const input = options.input ? await readRequestTable(options.input) : null;
-  const { dataset, itemCodes, model, ranker: scorer, textEncoder } = await openTrainedModel({
-    data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch,
-    maxHistory: options.maxHistory, quiet: options.progress === false,
-  });
+  const open = { data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch, maxHistory: options.maxHistory, quiet: options.progress === false };
+  // With an input table the data set's sequences are needed (its users' histories); without one they are streamed.
+  const full = input ? await openTrainedModel(open) : null;
+  const opened = full ?? (await openTrainedCatalog(open));
+  const { dataset, itemCodes, model, ranker: scorer, textEncoder } = opened;
   try {
-    const requests = resolveRequests(dataset, input, options.maxHistory ?? model.config.maxHistory);
-    if (options.preference !== undefined) for (const r of requests) r.preference ??= options.preference;
-    encodePreferences(requests, textEncoder, options.model);
-    const issues = requestIssues(requests);
+    const maxHistory = options.maxHistory ?? model.config.maxHistory;
+    const cache = new Map<string, Float32Array>();
+    const prepare = (requests: RecommendRequest[]): void => {
+      if (options.preference !== undefined) for (const r of requests) r.preference ??= options.preference;
+      encodePreferences(requests, textEncoder, options.model, cache);
+    };
+    let source: RequestSource;
+    let issues: RequestIssues;
+    let userDomains: string[] | undefined;
+    if (full && input) {
+      const requests = resolveRequests(full.dataset, input, maxHistory);
+      prepare(requests);
+      issues = requestIssues(requests);
+      source = requestsSource(requests);
+      userDomains = full.dataset.sequences.domains;
+    } else {
+      // Every data set user is known, with known items and a history (readUserChunks checks each): nothing to report.
+      source = datasetRequests(options.data, { users: await datasetUserCount(options.data), items: dataset.items.keys.length, maxHistory, prepare });
+      issues = requestIssues([]);
+      userDomains = await readUserDomains(options.data);
+    }
     const log = (m: string): void => {
       if (options.progress !== false) process.stderr.write(`${m}\n`);
     };
     if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
     if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
+    const domains = domainIndex({ ...dataset, sequences: { userKeys: [], items: [], timestamps: null, domains: userDomains } });
     const shards = await writeRecommendations({
-      scorer, itemCodes, itemKeys: dataset.items.keys, requests, out: options.out,
+      scorer, itemCodes, itemKeys: dataset.items.keys, requests: source, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
       shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null, ...(options.preference !== undefined ? { preference: options.preference } : {}) }, progress: options.progress,
-      domains: domainIndex(dataset),
+      domains,
     });
     const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
-    await writeJsonAtomic(reportPath, { users: requests.length, ...issues });
+    await writeJsonAtomic(reportPath, { users: source.users, ...issues });
     return { shards, issues, reportPath };
   } finally {
     model.dispose();

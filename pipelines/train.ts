@@ -13,7 +13,7 @@ import {
 } from '../seq2seq/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../tokenizer/io/index.js';
-import { domainId, domainIndex, leaveOneOut, trainingSequences, type Dataset, type DomainIndex } from './data/index.js';
+import { domainId, domainIndex, leaveOneOut, trainExamples, trainingSequences, type Dataset, type DomainIndex, type Example } from './data/index.js';
 import { itemFacets, loadTextEncoder, PieceTextEncoder, pieceTrainingTexts, TextEncoder, trainingTexts, type ModelTextEncoder } from './text/index.js';
 import { domainPopularityRanks, evaluateModel, evenSample, rankerOf, trainingPopularity } from './evaluate/index.js';
 import { metricsFromRanks } from './metrics.js';
@@ -229,10 +229,12 @@ async function runTraining(opts: TrainModelOptions, stop: StopRequest): Promise<
     init?.model.dispose();
     throw new Error(`${opts.data}${domain === null ? '' : ` (domain ${scope.domain})`}: no training examples (every user has fewer than 4 interactions)`);
   }
-  let examples: ReturnType<typeof leaveOneOut> | null = null;
+  // The examples are computed on access (trainExamples: 12 bytes a user), never materialised: 25M interactions
+  // would be ~25M example objects.
+  let examples: readonly Example[] | null = null;
   const trainingData: TrainingData = {
     sequences, itemCodes,
-    examples: () => (examples ??= leaveOneOut(dataset.sequences, 'train', { maxHistory: modelConfig.maxHistory }).filter((e) => inScope(e.user)).map(withDomain)),
+    examples: () => (examples ??= trainExamples(dataset.sequences, { maxHistory: modelConfig.maxHistory, keepUser: domain === null ? undefined : inScope, decorate: domains ? withDomain : undefined })),
   };
   const textSeed = trainConfig.seed;
   if (encoder) {

@@ -1,9 +1,10 @@
 // Opening a trained model for inference (`semid eval`, `semid recommend`): the data set and the tokenizer's codes
 // (one ID per item, and the ones the model was trained on: provenance.ts), the backend, the model and its ranker.
-// Training reads the same pair through readDataAndCodes.
+// Training reads the same pair through readDataAndCodes; openTrainedCatalog leaves the users' sequences on disk
+// for a pass that streams them (recommend).
 import { initBackend, loadModel, type SequenceModel } from '../seq2seq/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
-import { readDataset, type Dataset } from './data/index.js';
+import { readCatalog, readDataset, type DatasetCatalog, type Dataset } from './data/index.js';
 import { rankerOf, type Ranker } from './evaluate/ranking.js';
 import { checkProvenance } from './provenance.js';
 import { readItemCodes } from './tokenize.js';
@@ -13,12 +14,16 @@ import { join } from 'node:path';
 
 /** A data set and its items' semantic IDs, checked to have one ID per item. */
 export async function readDataAndCodes(data: string, tokenizer: string): Promise<{ dataset: Dataset; itemCodes: SemanticIds }> {
-  const dataset = await readDataset(data);
+  const dataset = await readDataset(data, { timestamps: false }); // neither training nor inference reads them
+  return { dataset, itemCodes: await readCodesFor(dataset, data, tokenizer) };
+}
+
+async function readCodesFor(catalog: DatasetCatalog, data: string, tokenizer: string): Promise<SemanticIds> {
   const itemCodes = await readItemCodes(tokenizer);
-  const items = dataset.items.keys.length;
+  const items = catalog.items.keys.length;
   const codeRows = itemCodes.codes.length / itemCodes.levels.length;
   if (codeRows !== items) throw new Error(`${tokenizer} has codes for ${codeRows} items but the data set ${data} has ${items} items`);
-  return { dataset, itemCodes };
+  return itemCodes;
 }
 
 export interface OpenModelOptions {
@@ -35,8 +40,8 @@ export interface OpenModelOptions {
   quiet?: boolean;
 }
 
-export interface TrainedModel {
-  dataset: Dataset;
+export interface TrainedModel<D extends DatasetCatalog = Dataset> {
+  dataset: D;
   itemCodes: SemanticIds;
   model: SequenceModel;
   ranker: Ranker;
@@ -57,7 +62,20 @@ export async function openTextEncoder(modelDir: string, model: SequenceModel): P
 
 /** Loads and checks everything inference needs; the caller disposes `model`. */
 export async function openTrainedModel(o: OpenModelOptions): Promise<TrainedModel> {
-  const { dataset, itemCodes } = await readDataAndCodes(o.data, o.tokenizer);
+  const dataset = await readDataset(o.data, { timestamps: false });
+  return openOn(dataset, await readCodesFor(dataset, o.data, o.tokenizer), o);
+}
+
+/**
+ * The same without the users' sequences (manifest and items only): for a pass that streams the users from
+ * sequences.parquet (readUserChunks), so that memory holds the model and the catalog, not every history.
+ */
+export async function openTrainedCatalog(o: OpenModelOptions): Promise<TrainedModel<DatasetCatalog>> {
+  const catalog = await readCatalog(o.data);
+  return openOn(catalog, await readCodesFor(catalog, o.data, o.tokenizer), o);
+}
+
+async function openOn<D extends DatasetCatalog>(dataset: D, itemCodes: SemanticIds, o: OpenModelOptions): Promise<TrainedModel<D>> {
   await checkProvenance({ model: o.model, data: o.data, tokenizer: o.tokenizer, itemKeys: dataset.items.keys, itemCodes, allowMismatch: o.allowMismatch, command: o.command });
   await initBackend({ quiet: o.quiet });
   const model = await loadModel(o.model);

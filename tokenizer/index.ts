@@ -16,7 +16,7 @@ export { domainCodeReport, formatDomainCodeReport } from './domainReport.js';
 export type { DomainCodeReport, DomainCodeUsage } from './domainReport.js';
 export { kmeans, DEFAULT_KMEANS } from './kmeans.js';
 export type { KMeansConfig, KMeansResult } from './kmeans.js';
-export { residualQuantize, residualLookup, fitResidual, encodeResidual } from './residual.js';
+export { residualQuantize, residualLookup, fitResidual, fitResidualRows, encodeResidual } from './residual.js';
 export type { LevelQuantizer, ResidualOutput, ResidualStep, EncodeResidualOptions, EncodeResidualResult } from './residual.js';
 export { LastLevelSpreader } from './uniformMapping.js';
 export { fitNormalizer, identityNormalizer, normalizeMatrix, normalizeRows, denormalizeRows } from './normalizer.js';

@@ -80,6 +80,38 @@ export async function fitResidual(
   return quantizers;
 }
 
+/**
+ * The same loop on rows in JS memory, for catalogs too large for one tensor (1M x 256 floats is 1 GiB, and the
+ * loop above holds the input, the residual and the next residual as tensors, in a wasm memory capped at 4 GiB):
+ * the residual is one Float32Array updated in place, block by block through each quantizer's own `quantize`,
+ * so the loop holds one copy of the rows besides the caller's. `fitLevel` sees the residual (do not keep it).
+ */
+export async function fitResidualRows(
+  x: EmbeddingMatrix,
+  levels: number,
+  fitLevel: (residual: EmbeddingMatrix, level: number) => LevelQuantizer | Promise<LevelQuantizer>,
+  block = 8192,
+): Promise<LevelQuantizer[]> {
+  const quantizers: LevelQuantizer[] = [];
+  const residual: EmbeddingMatrix = { rows: x.rows, dim: x.dim, data: x.data.slice() };
+  for (let level = 0; level < levels; level++) {
+    const quantizer = await fitLevel(residual, level);
+    quantizers.push(quantizer);
+    if (level === levels - 1) break;
+    for (let start = 0; start < x.rows; start += block) {
+      const end = Math.min(x.rows, start + block);
+      const rows = residual.data.subarray(start * x.dim, end * x.dim);
+      const next = tf.tidy(() => {
+        const r = tf.tensor2d(rows, [end - start, x.dim]); // [block, dim]
+        return tf.sub(r, quantizer.quantize(r).quantized); // [block, dim]
+      });
+      rows.set(next.dataSync() as Float32Array);
+      next.dispose();
+    }
+  }
+  return quantizers;
+}
+
 export interface EncodeResidualOptions {
   /** Rows per block (bounds the [block, codebookSize] distance matrix). */
   block: number;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Codebook } from './codebook.js';
 import { DEFAULT_KMEANS, kmeans } from './kmeans.js';
 import { checkMatrix, reconstructionError } from './matrix.js';
-import { encodeResidual, fitResidual, residualLookup, type EncodeResidualResult, type LevelQuantizer } from './residual.js';
+import { encodeResidual, fitResidualRows, residualLookup, type EncodeResidualResult, type LevelQuantizer } from './residual.js';
 import { makeRng } from './rng.js';
 import { checkBool, checkInt, checkKeys, checkNumber, loadFloat32, saveFloat32 } from './state.js';
 import { collisionStats } from './collisions.js';
@@ -85,19 +85,15 @@ export class RqKMeansTokenizer implements ItemTokenizer {
     const iterations: number[] = [];
     this.dispose();
     this.dim = x.dim;
-    const input = tf.tensor2d(x.data, [x.rows, x.dim]); // [rows, dim]
-    try {
-      this.codebooks = (await fitResidual(input, cfg.levels, (residual, level) => {
-        const r = { rows: x.rows, dim: x.dim, data: residual.dataSync() as Float32Array };
-        const result = kmeans(r, cfg.codebookSize, cfg, rng);
-        inertia.push(result.inertia);
-        iterations.push(result.iterations);
-        progress.update(level + 1, { inertia: result.inertia, iterations: result.iterations });
-        return new Codebook(tf.tensor2d(result.centroids, [cfg.codebookSize, x.dim])); // [size, dim]
-      })) as Codebook[];
-    } finally {
-      input.dispose();
-    }
+    // The residual loop on JS rows (fitResidualRows): k-means reads them there, and a large catalog never sits
+    // in one tensor.
+    this.codebooks = (await fitResidualRows(x, cfg.levels, (residual, level) => {
+      const result = kmeans(residual, cfg.codebookSize, cfg, rng);
+      inertia.push(result.inertia);
+      iterations.push(result.iterations);
+      progress.update(level + 1, { inertia: result.inertia, iterations: result.iterations });
+      return new Codebook(tf.tensor2d(result.centroids, [cfg.codebookSize, x.dim])); // [size, dim]
+    }, ENCODE_BLOCK)) as Codebook[];
     this.config.dim = x.dim;
     const encoded = this.encodeAll(x);
     const err = reconstructionError(x, this.decode({ levels: this.levels, codes: encoded.codes }));
@@ -129,9 +125,15 @@ export class RqKMeansTokenizer implements ItemTokenizer {
     const quantizers = this.fitted();
     const L = this.config.levels;
     const rows = checkCodes(ids, this.levels, 'rqkmeans');
-    const out = tf.tidy(() => residualLookup(tf.tensor2d(firstPositions(ids, L), [rows, L], 'int32'), quantizers)); // [rows, dim]
-    const data = out.dataSync() as Float32Array;
-    out.dispose();
+    const positions = firstPositions(ids, L);
+    const data = new Float32Array(rows * this.dim);
+    // In blocks of rows: a large catalog's [rows, dim] never sits in one tensor (wasm memory is capped at 4 GiB).
+    for (let start = 0; start < rows; start += ENCODE_BLOCK) {
+      const end = Math.min(rows, start + ENCODE_BLOCK);
+      const out = tf.tidy(() => residualLookup(tf.tensor2d(positions.subarray(start * L, end * L), [end - start, L], 'int32'), quantizers)); // [block, dim]
+      data.set(out.dataSync() as Float32Array, start * this.dim);
+      out.dispose();
+    }
     return { rows, dim: this.dim, data };
   }
 

@@ -1,7 +1,7 @@
 // The leave-one-out split on small exact cases.
 import { jest } from '@jest/globals';
 import type { Sequences } from '../../pipelines/data/index.js';
-import { leaveOneOut, shortUsers } from '../../pipelines/data/index.js';
+import { lazyExamples, leaveOneOut, shortUsers, trainExamples } from '../../pipelines/data/index.js';
 
 const seqs: Sequences = {
   userKeys: ['a', 'b', 'c', 'd'],
@@ -58,5 +58,47 @@ describe('leaveOneOut', () => {
     const [e] = leaveOneOut(seqs, 'test', quiet);
     e.history[0] = -1;
     expect(seqs.items[0][0]).toBe(10);
+  });
+});
+
+describe('trainExamples (computed on access)', () => {
+  const lengths = [5, 2, 9, 4, 3, 30, 4, 1, 7];
+  const sequences = {
+    userKeys: lengths.map((_, u) => `u${u}`),
+    items: lengths.map((n, u) => Int32Array.from({ length: n }, (_, j) => (u * 11 + j * 5) % 97)),
+    timestamps: null,
+  };
+  const flat = (e: { user: number; history: Int32Array; target: number; domain?: number }) => ({ user: e.user, history: Array.from(e.history), target: e.target, domain: e.domain });
+
+  it('equals leaveOneOut train (filtered, decorated), through indices and Array methods', () => {
+    const keepUser = (u: number) => u !== 2;
+    const decorate = <T extends { user: number }>(e: T) => ({ ...e, domain: e.user % 3 });
+    const expected = leaveOneOut(sequences, 'train', { maxHistory: 4, ...quiet }).filter((e) => keepUser(e.user)).map(decorate);
+    const lazy = trainExamples(sequences, { maxHistory: 4, keepUser, decorate, ...quiet });
+    expect(lazy.length).toBe(expected.length);
+    expect(expected.length).toBe(2 + 1 + 27 + 1 + 4);
+    for (let i = 0; i < lazy.length; i++) expect(flat(lazy[i])).toEqual(flat(expected[i]));
+    expect(lazy[lazy.length]).toBeUndefined();
+    expect(lazy.filter((e) => e.user === 5).length).toBe(27);
+    expect([...lazy].map(flat)).toEqual(expected.map(flat));
+    expect(lazy.slice(3, 6).map(flat)).toEqual(expected.slice(3, 6).map(flat));
+    expect(Array.isArray(lazy)).toBe(true);
+    expect(() => { (lazy as unknown as { user: number }[])[0] = { user: 1 }; }).toThrow('read-only');
+  });
+
+  it('valid and test: one example per long-enough user, equal to leaveOneOut', () => {
+    for (const split of ['valid', 'test'] as const) {
+      const expected = leaveOneOut(sequences, split, { maxHistory: 3, ...quiet }).filter((e) => e.user !== 0);
+      const lazy = lazyExamples(sequences, split, { maxHistory: 3, keepUser: (u) => u !== 0, ...quiet });
+      expect(lazy.length).toBe(expected.length);
+      expect(lazy.map(flat)).toEqual(expected.map(flat));
+    }
+    expect(() => lazyExamples(sequences, 'dev' as 'test')).toThrow('split must be train, valid or test, got "dev"');
+  });
+
+  it('reports short users like leaveOneOut', () => {
+    const reports: unknown[] = [];
+    trainExamples(sequences, { onShortUsers: (r) => reports.push(r) });
+    expect(reports).toEqual([{ split: 'train', minLength: 4, users: [1, 4, 7] }]);
   });
 });

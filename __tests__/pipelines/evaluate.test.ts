@@ -1,7 +1,7 @@
 import { PrefixTrie } from '../../decoding/index.js';
 import type { ItemTokenizer } from '../../tokenizer/index.js';
 import {
-  nearestItemFallback, beamMissRates, denseRanks, evaluateModel, popularityBuckets, popularityRanks, rankWithModel, trainingPopularity,
+  NOT_KEPT, nearestItemFallback, beamMissRates, denseRanks, evaluateModel, popularityBuckets, popularityRanks, rankWithModel, trainingPopularity,
 } from '../../pipelines/evaluate/index.js';
 import type { Example } from '../../pipelines/data/types.js';
 import { followerScorer, toyCodes } from './toyModel.js';
@@ -31,6 +31,18 @@ describe('evaluateModel', () => {
     expect(Array.from(a.ranks)).toEqual(Array.from(b.ranks));
     for (const recs of a.recommended) for (const item of recs) expect(item >= 0 && item < n).toBe(true);
     await expect(evaluateModel({ scorer: followerScorer(codes), itemCodes: codes, examples, ks: [10], beamSize: 5 })).rejects.toThrow(/largest K \(10\) must be <= the beam size \(5\)/);
+  });
+
+  it('keeps the recommended lists it is asked to keep (a pass over many users keeps their ranks only)', async () => {
+    const trie = PrefixTrie.build(codes);
+    const all = await rankWithModel({ scorer: followerScorer(codes), trie, examples, topK: 5, beamSize: 6, batchSize: 4, progress: false });
+    const some = await rankWithModel({ scorer: followerScorer(codes), trie, examples, topK: 5, beamSize: 6, batchSize: 4, progress: false, keepRecommended: (i) => i % 7 === 3 });
+    expect(Array.from(some.ranks)).toEqual(Array.from(all.ranks));
+    some.recommended.forEach((recs, i) => {
+      if (i % 7 === 3) expect(Array.from(recs)).toEqual(Array.from(all.recommended[i]));
+      else expect(recs).toBe(NOT_KEPT);
+    });
+    expect(all.recommended.every((recs) => recs.length === 5)).toBe(true);
   });
 
   it('finds the exact top-K with a wide enough beam (beam-miss rate 0)', async () => {

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../seq2seq/backend/index.js';
-import { createTokenizer, kmeans, loadTokenizer, saveTokenizer, type ItemTokenizer } from '../../tokenizer/index.js';
+import { Codebook, createTokenizer, fitResidual, fitResidualRows, kmeans, loadTokenizer, saveTokenizer, type ItemTokenizer } from '../../tokenizer/index.js';
+import { makeRng } from '../../tokenizer/rng.js';
 import { blobs, mse } from './helpers.js';
 
 beforeAll(async () => { await initBackend({ quiet: true }); });
@@ -85,5 +86,26 @@ describe('rqkmeans', () => {
     bad.data[13] = NaN;
     expect(() => tok.encode(bad)).toThrow(/row 2 column 1 is NaN/);
     dispose(tok);
+  });
+});
+
+describe('residual loop on JS rows (fitResidualRows)', () => {
+  it('fits the same codebooks as the tensor loop (fitResidual), in blocks that do not divide the rows, leaking no tensors', async () => {
+    const x = blobs(1003, 12, 5, 2, 0.3);
+    const fitWith = (rng: ReturnType<typeof makeRng>) => (data: Float32Array, level: number) => {
+      const r = kmeans({ rows: x.rows, dim: x.dim, data }, 8 + level, { iterations: 6 }, rng);
+      return new Codebook(tf.tensor2d(r.centroids, [8 + level, x.dim]));
+    };
+    const before = tf.memory().numTensors;
+    const input = tf.tensor2d(x.data, [x.rows, x.dim]);
+    const viaTensor = fitWith(makeRng(3));
+    const a = (await fitResidual(input, 3, (residual, level) => viaTensor(residual.dataSync() as Float32Array, level))) as Codebook[];
+    input.dispose();
+    const viaRows = fitWith(makeRng(3));
+    const b = (await fitResidualRows(x, 3, (residual, level) => viaRows(residual.data, level), 100)) as Codebook[];
+    for (let l = 0; l < 3; l++) expect(Array.from(b[l].table.dataSync())).toEqual(Array.from(a[l].table.dataSync()));
+    expect(Array.from(x.data.subarray(0, 5))).toEqual(Array.from(blobs(1003, 12, 5, 2, 0.3).data.subarray(0, 5))); // input untouched
+    [...a, ...b].forEach((c) => c.table.dispose());
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

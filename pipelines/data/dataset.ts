@@ -13,9 +13,10 @@ import {
   checkNotInput, checkOutputDir, outputMark, withLock, writeDirAtomic, writeJsonAtomic, writeMark, type OutputRule,
 } from '../../tokenizer/io/index.js';
 import {
-  float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readFloat64ListColumn, readInt32Column,
-  readInt32ListColumn, readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
+  float64ListVector, hasColumn, int32ListVector, int32Vector, makeTable, readInt32Column,
+  readParquetTable, readUtf8Column, readUtf8ListColumn, utf8ListVector, utf8Vector, writeParquetTable,
 } from './parquet.js';
+import { readSequencesFile } from './sequencesFile.js';
 import type { Dataset, Items, Manifest, Sequences } from './types.js';
 
 export const DATASET_VERSION = 1;
@@ -23,6 +24,8 @@ export const ITEMS_FILE = 'items.parquet';
 export const SEQUENCES_FILE = 'sequences.parquet';
 export const MANIFEST_FILE = 'manifest.json';
 export const EMBEDDINGS_DIR = 'embeddings';
+/** Users per row group of sequences.parquet (the import engine writes the same): the unit users are streamed in. */
+export const SEQUENCES_ROW_GROUP = 2048;
 
 export interface DatasetContent {
   items: Items;
@@ -157,7 +160,7 @@ export async function writeItemsFile(path: string, items: Items): Promise<void> 
 }
 
 /** sequences.parquet of `sequences` (dense user ids in row order). */
-export async function writeSequencesFile(path: string, sequences: Sequences): Promise<void> {
+export async function writeSequencesFile(path: string, sequences: Sequences, options: { rowGroupSize?: number } = {}): Promise<void> {
   const columns: Parameters<typeof makeTable>[0] = {
     user_id: int32Vector(Int32Array.from(sequences.userKeys, (_, i) => i)),
     user_key: utf8Vector(sequences.userKeys),
@@ -165,7 +168,7 @@ export async function writeSequencesFile(path: string, sequences: Sequences): Pr
   };
   if (sequences.timestamps) columns.timestamps = float64ListVector(sequences.timestamps);
   if (sequences.domains) columns.domain = utf8Vector(sequences.domains);
-  await writeParquetTable(path, makeTable(columns));
+  await writeParquetTable(path, makeTable(columns), { rowGroupSize: options.rowGroupSize ?? SEQUENCES_ROW_GROUP });
 }
 
 /** Writes items.parquet and sequences.parquet of a data set into the staging directory `tmp`. */
@@ -241,9 +244,19 @@ function checkDenseIds(ids: Int32Array, source: string, name: string): void {
   }
 }
 
-/** Reads and validates a data set directory written by writeDataset. */
-export async function readDataset(dir: string): Promise<Dataset> {
+/** A data set's catalog alone: manifest and items (what inference needs besides the users it streams). */
+export type DatasetCatalog = Pick<Dataset, 'dir' | 'manifest' | 'items'>;
+
+/** Reads a data set's manifest and items.parquet (checked: dense ids, the manifest's item count); no sequences. */
+export async function readCatalog(dir: string): Promise<DatasetCatalog> {
   const manifest = await readManifest(dir);
+  const items = await readItems(dir);
+  if (manifest.items !== items.keys.length) throw new Error(`${dir}: ${MANIFEST_FILE} says ${manifest.items} items but ${ITEMS_FILE} holds ${items.keys.length}`);
+  checkUnique(items.keys, 'item key', dir);
+  return { dir, manifest, items };
+}
+
+async function readItems(dir: string): Promise<Items> {
   const itemsPath = join(dir, ITEMS_FILE);
   const itemsTable = await readParquetTable(itemsPath);
   checkDenseIds(readInt32Column(itemsTable, 'item_id', itemsPath), itemsPath, 'item_id');
@@ -255,15 +268,19 @@ export async function readDataset(dir: string): Promise<Dataset> {
       : Array.from({ length: itemsTable.numRows }, () => []),
     ...(hasColumn(itemsTable, 'domain') ? { domains: readUtf8Column(itemsTable, 'domain', itemsPath) } : {}),
   };
+  return items;
+}
+
+/**
+ * Reads and validates a data set directory written by writeDataset. `timestamps: false` leaves them on disk
+ * (`sequences.timestamps` null): training and evaluation never read them, and at 8 bytes an interaction they are
+ * twice the items.
+ */
+export async function readDataset(dir: string, options: { timestamps?: boolean } = {}): Promise<Dataset> {
+  const manifest = await readManifest(dir);
+  const items = await readItems(dir);
   const sequencesPath = join(dir, SEQUENCES_FILE);
-  const sequencesTable = await readParquetTable(sequencesPath);
-  checkDenseIds(readInt32Column(sequencesTable, 'user_id', sequencesPath), sequencesPath, 'user_id');
-  const sequences: Sequences = {
-    userKeys: readUtf8Column(sequencesTable, 'user_key', sequencesPath),
-    items: readInt32ListColumn(sequencesTable, 'items', sequencesPath),
-    timestamps: hasColumn(sequencesTable, 'timestamps') ? readFloat64ListColumn(sequencesTable, 'timestamps', sequencesPath) : null,
-    ...(hasColumn(sequencesTable, 'domain') ? { domains: readUtf8Column(sequencesTable, 'domain', sequencesPath) } : {}),
-  };
+  const sequences = await readSequencesFile(sequencesPath, { timestamps: options.timestamps ?? true, interactions: manifest.interactions });
   validateDataset(items, sequences, dir);
   const interactions = countInteractions(sequences);
   if (manifest.items !== items.keys.length || manifest.users !== sequences.userKeys.length || manifest.interactions !== interactions) {

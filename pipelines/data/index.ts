@@ -9,17 +9,20 @@ export {
 } from './parquet.js';
 export type { ParquetCompression, WriteParquetOptions, ReadParquetOptions } from './parquet.js';
 export {
-  readDataset, writeDataset, readManifest, validateDataset, checkDatasetOutput, DATASET_RULE,
+  readDataset, readCatalog, writeDataset, readManifest, SEQUENCES_ROW_GROUP, validateDataset, checkDatasetOutput, DATASET_RULE,
   DATASET_VERSION, ITEMS_FILE, SEQUENCES_FILE, MANIFEST_FILE, EMBEDDINGS_DIR,
 } from './dataset.js';
-export type { DatasetContent } from './dataset.js';
+export type { DatasetContent, DatasetCatalog } from './dataset.js';
+export { ParquetStreamWriter, ParquetRowGroups, STREAM_ROW_GROUP } from './parquetStream.js';
+export { readUserChunks, datasetUserCount, readUserDomains } from './userStream.js';
+export type { UserChunk, UserStreamOptions } from './userStream.js';
 export { readEmbeddings, writeEmbeddings, readEmbeddingsMeta, embeddingsPath } from './embeddings.js';
 export { domainIndex, domainId, contextDomain, checkDomainName, DOMAIN_NAME, DOMAIN_SEPARATOR } from './domains.js';
 export type { DomainIndex } from './domains.js';
 export { mergeDatasets, parseDomainFlag } from './merge.js';
 export type { DomainInput, MergeOptions, MergeResult, DomainCounts } from './merge.js';
-export { leaveOneOut, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
-export type { SplitOptions, ShortUsers } from './split.js';
+export { leaveOneOut, lazyExamples, trainExamples, trainingSequences, shortUsers, examplesPerUser, DEFAULT_MAX_HISTORY, MIN_LENGTH } from './split.js';
+export type { SplitOptions, ShortUsers, LazyExampleOptions } from './split.js';
 export { DEFAULT_TEXT_TEMPLATE, compileTextTemplate, fieldText } from './text.js';
 export type { TextTemplate } from './text.js';
 export { importDataset, IMPORT_FORMATS, InputIssues, parseJsonOrPython, parseCsv, CsvParser, readLines, readTextChunks, withEngine, resolveEngine } from './import/index.js';

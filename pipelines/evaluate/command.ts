@@ -8,7 +8,7 @@
 import { PrefixTrie, type InvalidIdFallback } from '../../decoding/index.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { checkOutputFile, writeJsonAtomic } from '../../tokenizer/io/index.js';
-import { domainId, domainIndex, leaveOneOut, readEmbeddings } from '../data/index.js';
+import { domainId, domainIndex, lazyExamples, readEmbeddings } from '../data/index.js';
 import { metricsFromRanks } from '../metrics.js';
 import { checkSasrecBudget } from '../sasrecBaseline.js';
 import { openTrainedModel } from '../trainedModel.js';
@@ -126,9 +126,11 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   checkTopK(scorer, topK, beamSize);
   const domains = domainIndex(dataset);
   const domain = options.domain === undefined ? null : domainId(domains, options.domain);
-  const all = leaveOneOut(dataset.sequences, options.split, { maxHistory: options.maxHistory ?? model.config.maxHistory })
-    .filter((e) => domain === null || domains!.userDomain[e.user] === domain);
-  const examples = evenSample(all.length, options.users).map((i) => all[i]);
+  // Examples computed on access (lazyExamples: 12 bytes a user), and all of them unless --users samples some.
+  const all = lazyExamples(dataset.sequences, options.split, {
+    maxHistory: options.maxHistory ?? model.config.maxHistory, keepUser: domain === null ? undefined : (u) => domains!.userDomain[u] === domain,
+  });
+  const examples = options.users === undefined || options.users >= all.length ? all : evenSample(all.length, options.users).map((i) => all[i]);
   if (examples.length === 0) throw new Error(`${options.data}${domain === null ? '' : ` (domain ${options.domain})`}: no ${options.split} examples (every user is too short)`);
   const trie = PrefixTrie.build(itemCodes);
   const itemIndex = sharedItemIndex(options, topK);
@@ -138,12 +140,15 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
     const { embeddings, index } = await itemIndex();
     fallback = nearestItemFallback(await loadTokenizer(options.tokenizer), embeddings, { index });
   }
-  const rank = (exclude: boolean): Promise<ModelRanks> => rankWithModel({
+  // Recommended lists are kept only for the exact-scoring audit's sample (the rest of the report needs ranks).
+  const auditSample = options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer) ? evenSample(examples.length, options.exactSample) : [];
+  const audited = new Set(auditSample);
+  const rank = (exclude: boolean, keep: (i: number) => boolean): Promise<ModelRanks> => rankWithModel({
     scorer, trie, examples, topK, beamSize, batchSize: options.batchSize, excludeHistory: exclude, progress: options.progress,
-    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback, domains,
+    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback, domains, keepRecommended: keep,
   } satisfies RankOptions);
-  const modelRun = await rank(excludeHistory);
-  const otherRun = await rank(!excludeHistory);
+  const modelRun = await rank(excludeHistory, (i) => audited.has(i));
+  const otherRun = await rank(!excludeHistory, () => false);
   const [unmasked, masked] = excludeHistory ? [otherRun, modelRun] : [modelRun, otherRun];
 
   const popularity = trainingPopularity(dataset.sequences, dataset.items.keys.length);
@@ -165,8 +170,8 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   for (const [name, result] of Object.entries(baselines)) if ('ranks' in result) ranks[name] = result.ranks;
 
   let beamMiss: BeamMissReport | null = null;
-  if (options.exactSample && options.exactSample > 0 && !isCatalogScorer(scorer)) {
-    const sample = evenSample(examples.length, options.exactSample);
+  if (auditSample.length > 0 && !isCatalogScorer(scorer)) {
+    const sample = auditSample;
     beamMiss = await beamMissRates({
       scorer, trie, ks, excludeHistory, progress: options.progress, domains,
       examples: sample.map((i) => examples[i]),

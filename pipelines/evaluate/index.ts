@@ -3,6 +3,7 @@
 // (fallback.ts) and the `semid eval` command (command.ts).
 export {
   rankerOf, isCatalogScorer, rankWithModel, recommendBatch, evaluateModel, checkTopK, evenSample,
+  NOT_KEPT,
 } from './ranking.js';
 export type { Ranker, RankOptions, ModelRanks, EvaluateModelOptions, UserContext } from './ranking.js';
 export { BASELINES, trainingPopularity, popularityRanks, denseRanks, itemNeighbourIndex } from './baselines.js';

@@ -46,12 +46,20 @@ export interface RankOptions {
   label?: string;
   /** A multi-domain data set's domains: each user is ranked within its domain (null/absent: one catalog). */
   domains?: DomainIndex | null;
+  /**
+   * Which examples' recommended lists to keep (default all): the others get NOT_KEPT, so a pass over many users
+   * keeps 4 bytes a user (its rank) and not its list.
+   */
+  keepRecommended?: (example: number) => boolean;
 }
+
+/** The `recommended` entry of an example whose list was not kept (one shared empty array). */
+export const NOT_KEPT: Int32Array = new Int32Array(0);
 
 export interface ModelRanks {
   /** Per example: 0-based rank of the target among the recommendations, -1 when not recommended. */
   ranks: Int32Array;
-  /** Per example, the recommended items (best first). */
+  /** Per example, the recommended items (best first); NOT_KEPT where `keepRecommended` said no. */
   recommended: Int32Array[];
   stats: BeamSearchStats;
   usersPerSecond: number;
@@ -73,7 +81,7 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
     const { candidates, stats } = await recommendBatch(options, contexts);
     batch.forEach((e, i) => {
       const items = Int32Array.from(candidates[i], (c) => c.item);
-      recommended.push(items);
+      recommended.push(!options.keepRecommended || options.keepRecommended(first + i) ? items : NOT_KEPT);
       ranks[first + i] = rankOf(items, e.target);
     });
     total.users += stats.users;

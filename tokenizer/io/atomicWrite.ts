@@ -2,6 +2,7 @@
 // and renamed, so a crash or power cut never leaves a half-written file (or directory) that looks complete.
 // Temporaries carry the writer's pid; those of processes that are gone are removed (with a notice) the next
 // time semid writes a directory there.
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { notice, processAlive } from './processes.js';
@@ -52,6 +53,66 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** A file written in pieces under a temporary name, then put in place by `commit` (or removed by `abort`). */
+export interface AtomicFile {
+  /** Appends bytes (in order). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Bytes written so far and their sha256 (hex), known before the file is in place. */
+  digest(): { bytes: number; sha256: string };
+  /** Flushes, closes and renames the temporary to the target (then flushes the directory). */
+  commit(): Promise<void>;
+  /** Closes and removes the temporary (the target is untouched). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens `path` for an atomic write in pieces (an output too large to hold whole: streamed Parquet): the same
+ * temporary name, fsync and rename as writeFileAtomic, with a running sha256 so that a report of the file can
+ * be written before it is put in place.
+ */
+export async function createFileAtomic(path: string): Promise<AtomicFile> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  const handle = await open(tmp, 'w');
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let digest: string | null = null;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    async write(chunk) {
+      if (digest !== null || closed) throw new Error(`${path}: write after the file was finished`);
+      await handle.write(chunk);
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    },
+    digest() {
+      digest ??= hash.digest('hex');
+      return { bytes, sha256: digest };
+    },
+    async commit() {
+      try {
+        await handle.sync();
+        await close();
+        await rename(tmp, path);
+        await syncDir(dirname(path));
+      } catch (err) {
+        await close().catch(() => undefined);
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+    async abort() {
+      await close().catch(() => undefined);
+      await rm(tmp, { force: true });
+    },
+  };
 }
 
 /** Writes JSON (2-space indented) atomically. */

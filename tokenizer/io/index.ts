@@ -1,6 +1,7 @@
 // Public surface of tokenizer/io/: the file, lock and progress utilities every layer uses. It imports only
 // Node's built-ins (no tensor library, no tokenizer), so any folder may import it without loading tfjs.
-export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, replaceDir, cleanStaleTemps, syncDir } from './atomicWrite.js';
+export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, replaceDir, cleanStaleTemps, syncDir, createFileAtomic } from './atomicWrite.js';
+export type { AtomicFile } from './atomicWrite.js';
 export { parseJson, readJsonFile, readJsonIfPresent } from './json.js';
 export { acquireLock, withLock, lockPath, currentCommand } from './lock.js';
 export type { LockInfo, RunLock } from './lock.js';

@@ -3,7 +3,7 @@
 // ids in natural key order, time order (ties in file order), sequences.parquet written by DuckDB.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ITEMS_FILE, makeManifest, SEQUENCES_FILE, writeDatasetFiles, writeItemsFile } from '../dataset.js';
+import { ITEMS_FILE, makeManifest, SEQUENCES_FILE, SEQUENCES_ROW_GROUP, writeDatasetFiles, writeItemsFile } from '../dataset.js';
 import { compileTextTemplate, DEFAULT_TEXT_TEMPLATE } from '../text.js';
 import type { Items, Manifest } from '../types.js';
 import type { ImportEngine } from './engine.js';
@@ -129,7 +129,7 @@ async function finalIds(engine: ImportEngine, withCatalog: string): Promise<{ us
  * Row groups of 2,048 users: the writer holds a row group in memory, and the default (122,880 rows) of
  * MovieLens-length histories is 19M list values (the 25M-row import ran out of 512MB writing it).
  */
-const SEQUENCES_PARQUET = 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048';
+const SEQUENCES_PARQUET = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${SEQUENCES_ROW_GROUP}`;
 
 /**
  * Writes user-id-ordered histories (dense item ids in time order, ties in file order) as Parquet. Users
