@@ -1,8 +1,8 @@
 // The semid command line: parse, then call a pipeline function. Each command lives in its own file,
-// listed in commands.ts.
+// listed in commands.ts and loaded only when named.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { COMMANDS } from './commands.js';
+import { commandsFor } from './commands.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('semid')
@@ -29,6 +29,6 @@ const cli = yargs(hideBin(process.argv))
     process.exit(1);
   });
 
-for (const command of COMMANDS) cli.command(command);
+for (const command of await commandsFor(hideBin(process.argv))) cli.command(command);
 
 await cli.parseAsync();

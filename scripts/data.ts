@@ -2,9 +2,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
   DEFAULT_GENERATE, DEFAULT_GENERATED_DIR, DEFAULT_TEXT_TEMPLATE, IMPORT_FORMATS, checkDatasetOutput, datasetInfo, generateDataset, importDataset,
-  writePreferences, mergeDatasets, parseDomainFlag,
-} from '../pipelines/index.js';
-import type { ImportFormat, Manifest } from '../pipelines/index.js';
+  mergeDatasets, parseDomainFlag,
+} from '../pipelines/data/index.js';
+import type { ImportFormat, Manifest } from '../pipelines/data/index.js';
 
 function counts(m: Manifest): string {
   return `${m.users} users, ${m.items} items, ${m.interactions} interactions`;
@@ -109,6 +109,7 @@ const preferencesCommand: CommandModule = {
     .option('out', { type: 'string', describe: 'output Parquet file (default DIR/preferences.parquet)' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
+    const { writePreferences } = await import('../pipelines/index.js'); // the text pipeline (TensorFlow.js), only here
     const { path, users, withText } = await writePreferences({ data: a.data as string, out: a.out as string | undefined });
     process.stdout.write(`wrote preferences of ${withText} of ${users} users to ${path}\n`);
   },

@@ -80,6 +80,23 @@ describe('chunk boundaries', () => {
     expect(native.manifest).toMatchObject({ interactions: 140 });
   });
 
+  test('csv: padded keys are trimmed in the engine (not sent to the JS reader), checked against the items file', async () => {
+    const rows = ['user,item,time'];
+    for (let r = 0; r < 60; r++) rows.push(`${r % 2 ? ' ' : ''}u${r % 5},i${r % 4}${r % 3 ? '  ' : ''},${r % 17}`);
+    const interactions = await file('padded.csv', `${rows.join('\n')}\n`);
+    const items = await file('padded-items.csv', 'item,title\ni0,zero\ni1,one\ni2,two\ni3,three\n');
+    const logged: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((s) => { logged.push(String(s)); return true; });
+    process.env.SEMID_ENGINE_LOG = '1';
+    const native = await content({ format: 'csv', interactions, items }).finally(() => { delete process.env.SEMID_ENGINE_LOG; write.mockRestore(); });
+    expect(logged.join('')).toMatch(/csv_trimmed/); // the engine trimmed the cells itself
+    const js = await content({ format: 'csv', interactions, items, jsReader: true, chunkBytes: 9 });
+    expect(js).toEqual(native);
+    expect(native.users).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+    const unknown = await file('padded-unknown.csv', `${rows.join('\n')}\nu1, i9 ,3\n`);
+    await expect(content({ format: 'csv', interactions: unknown, items })).rejects.toThrow(/padded-unknown\.csv:62: .*"i9"/);
+  });
+
   test('an error after many chunks still names the line; --skip-invalid counts it', async () => {
     const rows = ['user,item,time'];
     for (let r = 0; r < 50; r++) rows.push(`u${r % 3},i${r % 4},${r}`);

@@ -50,29 +50,58 @@ export interface NativeRowSpec {
 }
 
 /**
- * Reads the file into table `csv_typed(u, i, t, r, bad)` in one pass (file order: its rowid is the row's place);
- * false when DuckDB refuses the file. Only the named columns are kept, typed as they are read: the raw text of the
- * other columns never lands in a table.
+ * A time cell as DOUBLE: DuckDB's cast, which reads what JS Number() reads for every plain decimal, or NULL. The cast
+ * also takes "1_000" (JS: NaN), so a cell with an underscore is NULL; "inf" and "nan" are not finite (checked later).
+ */
+function timeCast(cell: string): string {
+  return `CASE WHEN contains(${cell}, '_') THEN NULL ELSE TRY_CAST(${cell} AS DOUBLE) END`;
+}
+
+/**
+ * Reads the file into the temporary table `csv_typed(u, i, t, r, bad)` in one pass (file order: its rowid is the
+ * row's place); false when DuckDB refuses the file. Only the named columns are kept, typed as they are read: the
+ * raw text of the other columns never lands in a table. User and item cells are kept as read: trimming, and the
+ * checks of keys (empty, spaced, unknown), run on the distinct keys (checkKeys), not on every row. A temporary
+ * table lives in the buffer pool (spilling past the memory limit), not in the database file: writing 25M rows of
+ * strings to the file took twice as long as reading the CSV.
  */
 async function loadCsv(engine: ImportEngine, csv: NativeCsv, spec: NativeRowSpec): Promise<boolean> {
   const columns = csv.columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
   const quote = csv.quoted ? `quote='"', escape='"'` : `quote='', escape=''`;
-  const cell = (c: string) => (spec.trim ? `trim(${sqlName(c)})` : sqlName(c));
-  const time = spec.time ? seconds(decimal(cell(spec.time), null)) : '0';
+  const time = spec.time ? seconds(timeCast(sqlName(spec.time))) : '0';
   const rating = spec.rating ? decimal(sqlName(spec.rating), '0') : '0';
-  // Untrimmed cells (MovieLens) must hold no whitespace: the JS reader splits some layouts on any of it.
-  const spaced = spec.trim ? 'false' : `regexp_matches(coalesce(${sqlName(spec.user)}, '') || coalesce(${sqlName(spec.item)}, ''), '\\s')`;
-  const unknown = spec.catalog ? 'OR i NOT IN (SELECT key FROM catalog)' : '';
   try {
-    await engine.run(`CREATE OR REPLACE TABLE csv_typed AS SELECT u, i, t, r, (u IS NULL OR u = '' OR i IS NULL OR i = '' OR spaced
-        OR t IS NULL OR NOT isfinite(t) OR r IS NULL OR NOT isfinite(r) ${unknown}) AS bad
-      FROM (SELECT ${cell(spec.user)} AS u, ${cell(spec.item)} AS i, ${time} AS t, ${rating} AS r, ${spaced} AS spaced
+    await engine.run(`CREATE OR REPLACE TEMP TABLE csv_typed AS SELECT u, i, t, r, (t IS NULL OR NOT isfinite(t) OR r IS NULL OR NOT isfinite(r)) AS bad
+      FROM (SELECT ${sqlName(spec.user)} AS u, ${sqlName(spec.item)} AS i, ${time} AS t, ${rating} AS r
         FROM read_csv(${sqlString(csv.path)}, header=${csv.header}, auto_detect=false, columns={${columns}},
           delim=${sqlString(csv.delimiter)}, ${quote}, strict_mode=true, null_padding=false, compression='${csv.gzip ? 'gzip' : 'none'}'))`);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * The checks of user and item cells, on their distinct values: an empty (or, trimmed, blank) key, a key with
+ * whitespace where cells are used as they are (the JS reader splits some MovieLens layouts on any of it), an item
+ * missing from the items file. True when every key passes. Where trimming changes a key, the table's cells are
+ * trimmed (a rare file: the common one pays for 220k keys, not for 50M cells).
+ */
+async function checkKeys(engine: ImportEngine, spec: NativeRowSpec): Promise<boolean> {
+  const key = spec.trim ? 'trim(key)' : 'key';
+  const blank = spec.trim ? `key IS NULL OR trim(key) = ''` : `key IS NULL OR key = '' OR regexp_matches(key, '\\s')`;
+  const unknown = spec.catalog ? ` OR (side = 'i' AND ${key} NOT IN (SELECT key FROM catalog))` : '';
+  await engine.run(`CREATE OR REPLACE TEMP TABLE csv_keys AS SELECT 'u' AS side, u AS key FROM (SELECT DISTINCT u FROM csv_typed)
+    UNION ALL SELECT 'i', i FROM (SELECT DISTINCT i FROM csv_typed)`);
+  const [bad, padded] = (await engine.rows(`SELECT count(*) FILTER (WHERE ${blank}${unknown}), count(*) FILTER (WHERE key <> trim(key)) FROM csv_keys`))[0].map(Number);
+  await engine.run('DROP TABLE csv_keys');
+  if (bad > 0) return false;
+  if (spec.trim && padded > 0) {
+    await engine.run('CREATE OR REPLACE TEMP TABLE csv_trimmed AS SELECT trim(u) AS u, trim(i) AS i, t, r, bad FROM csv_typed ORDER BY rowid');
+    await engine.run('DROP TABLE csv_typed');
+    await engine.run('ALTER TABLE csv_trimmed RENAME TO csv_typed');
+  }
+  return true;
 }
 
 /**
@@ -83,7 +112,7 @@ export async function nativeCsvRows(engine: ImportEngine, store: InteractionStor
   if (!(await loadCsv(engine, csv, spec))) return null;
   const keep = spec.minRating !== undefined ? `r >= ${spec.minRating}` : 'true';
   const [bad, below] = (await engine.rows(`SELECT count(*) FILTER (WHERE bad), count(*) FILTER (WHERE NOT bad AND NOT (${keep})) FROM csv_typed`))[0].map(Number);
-  if (bad > 0) {
+  if (bad > 0 || !(await checkKeys(engine, spec))) {
     await engine.run('DROP TABLE csv_typed');
     return null;
   }

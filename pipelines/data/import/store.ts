@@ -61,7 +61,7 @@ export class InteractionStore {
     this.finish();
     await this.engine.run(`DROP TABLE ${INTERACTIONS_TABLE}`);
     await this.engine.run(`ALTER TABLE ${table} RENAME TO ${ADOPTED_TABLE}`);
-    await this.engine.run(`CREATE VIEW ${INTERACTIONS_TABLE} AS SELECT u, i, t, ${seq} AS seq FROM ${ADOPTED_TABLE} WHERE ${where}`);
+    await this.engine.run(`CREATE OR REPLACE TEMP VIEW ${INTERACTIONS_TABLE} AS SELECT u, i, t, ${seq} AS seq FROM ${ADOPTED_TABLE} WHERE ${where}`);
   }
 
   /** Empties the table (a reader starting over, e.g. to re-read a file as Latin-1). */
