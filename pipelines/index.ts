@@ -25,7 +25,12 @@ export {
 } from './recommend.js';
 export type { RecommendRequest, RequestIssues, WriteRecommendationsOptions, ShardSummary, RecommendRunOptions } from './recommend.js';
 export { datasetRequests, requestsSource, isRequestSource } from './requestSource.js';
+export { inputRequests, inspectInput, requestLookup, resolveInputRows, inputRows } from './inputRequests.js';
+export type { InputRows, InputTable, RequestLookup } from './inputRequests.js';
 export type { RequestSource, DatasetRequestsOptions } from './requestSource.js';
+// Stopping on SIGINT/SIGTERM (train, eval, recommend).
+export { Stopped, stopOnSignals, signalExitCode, untilStopped, withStopOnSignals } from './stop.js';
+export type { StopRequest } from './stop.js';
 // Config-driven runs (`semid run`, `semid demo`) and the run report (`semid report`).
 export {
   resolvePipelineConfig, loadPipelineConfig, DEFAULT_PIPELINE_CONFIG, PUBLISHED_RESULTS,

@@ -10,14 +10,16 @@ import { PrefixTrie } from '../decoding/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { acquireLock, checkOutputFile, Progress, sha256, writeFileAtomic, writeJsonAtomic } from '../tokenizer/io/index.js';
 import {
-  float64Vector, hasColumn, int32Vector, makeTable, ParquetStreamWriter, readParquetTable, readUtf8Column, readUtf8ListColumn, tableToParquet, utf8Vector,
-  datasetUserCount, domainIndex, readUserDomains, type Dataset, type DomainIndex,
+  float64Vector, hasColumn, int32Vector, makeTable, ParquetStreamWriter, readParquetTable, tableToParquet, utf8Vector,
+  datasetUserCount, domainIndex, readUserDomains, readUserKeys, type Dataset, type DomainIndex,
 } from './data/index.js';
 import { recommendBatch, type Ranker } from './evaluate/index.js';
 import { openTrainedCatalog, openTrainedModel } from './trainedModel.js';
 import { checkText, type ModelTextEncoder } from './text/index.js';
 import { checkShardSettings, shardMismatch, shardPath, sidecarPath } from './shards.js';
+import { Stopped, withStopOnSignals, type StopRequest } from './stop.js';
 import { datasetRequests, isRequestSource, requestsSource, type RequestSource } from './requestSource.js';
+import { inputRequests, inputRows, inspectInput, requestLookup, resolveInputRows, type InputRows } from './inputRequests.js';
 
 export { shardPath } from './shards.js';
 
@@ -78,59 +80,26 @@ function countIssues(issues: RequestIssues, r: RecommendRequest): void {
 
 /**
  * The users to serve: every data set user (history = the last `maxHistory` items of its sequence), or the
- * users of an input table: column `user_key`, and optionally `history` (list of item keys, oldest first;
- * without it the data set's sequence of that user is used).
+ * users of input rows: `userKeys`, and optionally `histories` (item keys, oldest first; without them the data set's
+ * sequence of that user is used) and `preferences`.
  */
-export function resolveRequests(
-  dataset: Pick<Dataset, 'items' | 'sequences'>,
-  input: { userKeys: string[]; histories: string[][] | null; preferences?: (string | null)[] | null } | null,
-  maxHistory: number,
-): RecommendRequest[] {
-  const requests = resolveHistories(dataset, input, maxHistory);
-  const preferences = input?.preferences;
-  if (preferences) requests.forEach((r, row) => { r.preference = preferences[row]; });
-  return requests;
-}
-
-function resolveHistories(
-  dataset: Pick<Dataset, 'items' | 'sequences'>,
-  input: { userKeys: string[]; histories: string[][] | null } | null,
-  maxHistory: number,
-): RecommendRequest[] {
+export function resolveRequests(dataset: Pick<Dataset, 'items' | 'sequences'>, input: InputRows | null, maxHistory: number): RecommendRequest[] {
+  if (input) return resolveInputRows(requestLookup(dataset, maxHistory), input);
   const tail = (h: Int32Array): Int32Array => h.slice(Math.max(0, h.length - maxHistory));
-  if (!input) {
-    return dataset.sequences.userKeys.map((userKey, user) => ({ userKey, user, history: tail(dataset.sequences.items[user]), unknownItems: [] }));
-  }
-  const userOf = new Map(dataset.sequences.userKeys.map((k, u) => [k, u]));
-  const itemOf = new Map(dataset.items.keys.map((k, i) => [k, i]));
-  return input.userKeys.map((userKey, row) => {
-    const user = userOf.get(userKey) ?? -1;
-    if (!input.histories) {
-      return { userKey, user, history: user >= 0 ? tail(dataset.sequences.items[user]) : new Int32Array(0), unknownItems: [] };
-    }
-    const known: number[] = [];
-    const unknownItems: string[] = [];
-    for (const key of input.histories[row]) {
-      const item = itemOf.get(key);
-      if (item === undefined) unknownItems.push(key);
-      else known.push(item);
-    }
-    return { userKey, user, history: tail(Int32Array.from(known)), unknownItems };
-  });
+  return dataset.sequences.userKeys.map((userKey, user) => ({ userKey, user, history: tail(dataset.sequences.items[user]), unknownItems: [] }));
 }
 
-/**
- * Reads `--input`: a Parquet file with `user_key` (utf8), optionally `history` (list<utf8> item keys) and `preference`
- * (utf8: the user's preference text; an empty or blank cell = no preference; text that is not UTF-8 is an error naming the row).
- */
-export async function readRequestTable(path: string): Promise<{ userKeys: string[]; histories: string[][] | null; preferences: (string | null)[] | null }> {
+/** Reads a whole `--input` table (see inputRows for its columns; `semid recommend` streams it: inputRequests). */
+export async function readRequestTable(path: string): Promise<InputRows> {
   const table = await readParquetTable(path);
-  const userKeys = readUtf8Column(table, 'user_key', path);
-  const histories = hasColumn(table, 'history') ? readUtf8ListColumn(table, 'history', path) : null;
-  const preferences = hasColumn(table, 'preference')
-    ? readUtf8Column(table, 'preference', path).map((t, row) => (t.trim() === '' ? null : checkText(t, `${path} row ${row} (user ${JSON.stringify(userKeys[row])}) preference`)))
-    : null;
-  return { userKeys, histories, preferences };
+  return inputRows(table, path, { history: hasColumn(table, 'history'), preference: hasColumn(table, 'preference') });
+}
+
+/** The issues of every request of a source (a pass before the work, so that they are reported up front). */
+async function sourceIssues(source: RequestSource): Promise<RequestIssues> {
+  const issues = noIssues();
+  for await (const chunk of source.chunks(0, source.users)) for (const r of chunk) countIssues(issues, r);
+  return issues;
 }
 
 /**
@@ -184,6 +153,8 @@ export interface WriteRecommendationsOptions {
   progress?: boolean;
   /** A multi-domain data set's domains: each user gets items of its domain only. */
   domains?: DomainIndex | null;
+  /** A signal's stop request (stop.ts): the shard in progress stops before its next batch and leaves no file. */
+  stop?: StopRequest;
 }
 
 export interface ShardSummary {
@@ -219,11 +190,22 @@ export async function writeRecommendations(options: WriteRecommendationsOptions)
     const lock = await acquireLock(path);
     try {
       summaries.push(await writeShard(options, { index, count, path, trie, settings, topK, beamSize, batchSize, excludeHistory, source }));
+    } catch (err) {
+      if (err instanceof Stopped) throw new Stopped(err.reason, stoppedMessage(err.reason, options.out, index, count, summaries));
+      throw err;
     } finally {
       await lock.release();
     }
   }
   return summaries;
+}
+
+/** The line a stopped job prints: the shards finished (kept, skipped by a rerun) and how to go on. */
+function stoppedMessage(reason: string, out: string, index: number, count: number, done: readonly ShardSummary[]): string {
+  if (count === 1) return `recommend: stopped (${reason}) before the end; nothing was written to ${out}; run the same command again to start over`;
+  const kept = done.map((s) => s.path);
+  return `recommend: stopped (${reason}) in shard ${index}/${count}, which left no file; ${kept.length} finished shard(s) kept${kept.length ? ` (${kept.join(', ')})` : ''}; `
+    + 'run the same command again to finish: finished shards are skipped';
 }
 
 interface ShardJob {
@@ -277,7 +259,7 @@ async function writeShard(options: WriteRecommendationsOptions, job: ShardJob): 
   const out: { writer: ParquetStreamWriter | null } = { writer: null };
   const pending: RecommendRequest[] = [];
   const rank = async (batch: RecommendRequest[]): Promise<void> => {
-    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory, domains: options.domains }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
+    const { candidates, stats } = await recommendBatch({ scorer: options.scorer, trie, topK, beamSize, excludeHistory, domains: options.domains, stop: options.stop }, batch.map((r) => ({ user: r.user, history: r.history, text: r.text ?? null })));
     invalid += stats.invalid;
     const part = { userKeys: [] as string[], ranks: [] as number[], itemKeys: [] as string[], scores: [] as number[] };
     batch.forEach((r, i) => {
@@ -361,19 +343,18 @@ export interface RecommendRunOptions {
 
 /**
  * `semid recommend`: loads the catalog, tokenizer codes and model (checked to belong together), then writes the
- * shards. Without --input the data set's users are streamed from sequences.parquet (memory holds the model, the
- * catalog and one chunk of users, however many users); an --input table is read whole. The model's tensors are
- * released when it returns.
+ * shards. The users are streamed: the data set's from sequences.parquet, an --input table's by row groups
+ * (inputRequests), so memory holds the model, the catalog and one chunk of users. An input with histories needs the
+ * data set's user keys besides the catalog; a key-only input, its sequences (their histories). The model's tensors
+ * are released when it returns. SIGINT/SIGTERM stop it before the next batch (stop.ts): it throws `Stopped`.
  */
 export async function runRecommend(options: RecommendRunOptions): Promise<{ shards: ShardSummary[]; issues: RequestIssues; reportPath: string }> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   await checkOutputFile(options.out);
   if (options.preference !== undefined) checkText(options.preference, '--preference');
-  const input = options.input ? await readRequestTable(options.input) : null;
+  const input = options.input ? await inspectInput(options.input) : null;
   const open = { data: options.data, tokenizer: options.tokenizer, model: options.model, command: 'recommend', allowMismatch: options.allowMismatch, maxHistory: options.maxHistory, quiet: options.progress === false };
-  // With an input table the data set's sequences are needed (its users' histories); without one they are streamed.
-  const full = input ? await openTrainedModel(open) : null;
-  const opened = full ?? (await openTrainedCatalog(open));
+  const opened = input && !input.hasHistory ? await openTrainedModel(open) : await openTrainedCatalog(open);
   const { dataset, itemCodes, model, ranker: scorer, textEncoder } = opened;
   try {
     const maxHistory = options.maxHistory ?? model.config.maxHistory;
@@ -385,12 +366,11 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
     let source: RequestSource;
     let issues: RequestIssues;
     let userDomains: string[] | undefined;
-    if (full && input) {
-      const requests = resolveRequests(full.dataset, input, maxHistory);
-      prepare(requests);
-      issues = requestIssues(requests);
-      source = requestsSource(requests);
-      userDomains = full.dataset.sequences.domains;
+    if (input) {
+      const users = 'sequences' in opened.dataset ? (opened.dataset as Dataset).sequences : await readUserKeys(options.data);
+      source = inputRequests(input, requestLookup({ items: dataset.items, sequences: users }, maxHistory), prepare);
+      issues = await sourceIssues(source);
+      userDomains = users.domains;
     } else {
       // Every data set user is known, with known items and a history (readUserChunks checks each): nothing to report.
       source = datasetRequests(options.data, { users: await datasetUserCount(options.data), items: dataset.items.keys.length, maxHistory, prepare });
@@ -403,12 +383,12 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
     if (issues.unknownItems.users) log(`recommend: ${issues.unknownItems.users} users had ${issues.unknownItems.items} unknown items (dropped from their histories; see the .report.json)`);
     if (issues.emptyHistory.users) log(`recommend: ${issues.emptyHistory.users} users have no usable history and get no recommendations (e.g. ${issues.emptyHistory.sample.slice(0, 5).join(', ')})`);
     const domains = domainIndex({ ...dataset, sequences: { userKeys: [], items: [], timestamps: null, domains: userDomains } });
-    const shards = await writeRecommendations({
+    const shards = await withStopOnSignals(RECOMMEND_STOP_MESSAGES, (stop) => writeRecommendations({
       scorer, itemCodes, itemKeys: dataset.items.keys, requests: source, out: options.out,
       topK: options.topK, beamSize: options.beamSize, batchSize: options.batchSize, excludeHistory: options.excludeHistory,
       shard, shards: options.shards, fingerprint: { model: options.model, tokenizer: options.tokenizer, input: options.input ?? null, ...(options.preference !== undefined ? { preference: options.preference } : {}) }, progress: options.progress,
-      domains,
-    });
+      domains, stop,
+    }));
     const reportPath = `${options.out.endsWith('.parquet') ? options.out.slice(0, -'.parquet'.length) : options.out}.issues.json`;
     await writeJsonAtomic(reportPath, { users: source.users, ...issues });
     return { shards, issues, reportPath };
@@ -416,3 +396,8 @@ export async function runRecommend(options: RecommendRunOptions): Promise<{ shar
     model.dispose();
   }
 }
+
+const RECOMMEND_STOP_MESSAGES = {
+  finishing: 'stopping after the current batch; finished shards are kept, the shard in progress leaves no file',
+  atOnce: 'exiting now (finished shards are kept; the shard in progress is recomputed by a rerun)',
+};

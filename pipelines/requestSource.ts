@@ -1,5 +1,6 @@
-// Where `semid recommend` gets its users: a list in memory (an --input table, tests), or the data set's users
-// streamed from sequences.parquet a row group at a time (readUserChunks), so that a job over every user holds
+// Where `semid recommend` gets its users: a list in memory (tests, library callers), the data set's users streamed
+// from sequences.parquet a row group at a time (readUserChunks), or an --input table's users streamed by its row
+// groups (inputRequests.ts), so that a job over every user holds
 // one chunk of histories and one batch of results, not all of them. Shards cut [0, users) by position; a source
 // yields the requests of a range in order, in chunks whose size does not change the output (writeShard batches
 // across chunk boundaries).

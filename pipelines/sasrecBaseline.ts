@@ -10,6 +10,7 @@ import {
 } from '../seq2seq/index.js';
 import type { SemanticIds } from '../tokenizer/index.js';
 import { trainingSequences, type Sequences } from './data/index.js';
+import type { StopRequest } from './stop.js';
 
 export interface SasrecBudget {
   /** Optimiser steps (the cosine schedule is planned for them). */
@@ -41,6 +42,8 @@ export function checkSasrecBudget(b: SasrecBudget): void {
 export async function sasrecBaseline(opts: {
   sequences: Sequences; itemCodes: SemanticIds; maxHistory: number; budget: SasrecBudget; log: (m: string) => void;
   rank: (scorer: ModelScorer) => Promise<Int32Array>;
+  /** A signal's stop request (stop.ts): training ends at the step in progress (then `rank` throws `Stopped`). */
+  signal?: StopRequest;
 }): Promise<SasrecBaselineResult> {
   checkSasrecBudget(opts.budget);
   const items = opts.itemCodes.codes.length / opts.itemCodes.levels.length;
@@ -49,7 +52,7 @@ export async function sasrecBaseline(opts: {
   const config = resolveTrainConfig({ steps: opts.budget.steps, evalEvery: 0, checkpointEvery: opts.budget.steps, seed: opts.budget.seed ?? 0 }, 'sasrec');
   const dir = await mkdtemp(join(tmpdir(), 'semid-sasrec-'));
   const deadline = opts.budget.minutes ? performance.now() + opts.budget.minutes * 60_000 : Infinity;
-  const stop = { get aborted() { return performance.now() > deadline; } };
+  const stop = { get aborted() { return performance.now() > deadline || opts.signal?.aborted === true; } };
   try {
     opts.log(`eval: sasrec baseline: training ${config.steps} steps${opts.budget.minutes ? ` (at most ${opts.budget.minutes} min)` : ''}`);
     const data = model.trainingSet({ sequences: trainingSequences(opts.sequences), itemCodes: opts.itemCodes, examples: () => [] });

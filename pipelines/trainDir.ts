@@ -5,9 +5,12 @@
 // checkpoint and return; a second signal exits at once.
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stopOnSignals, type StopRequest } from './stop.js';
 import {
-  acquireLock, checkOutputDir, notice, outputMark, readJsonIfPresent, replaceDir, writeMark, type OutputRule,
+  acquireLock, checkOutputDir, outputMark, readJsonIfPresent, replaceDir, writeMark, type OutputRule,
 } from '../tokenizer/io/index.js';
+
+export { stopOnSignals, type StopRequest } from './stop.js';
 
 export const MODEL_RULE: OutputRule = { kind: 'model', signature: ['config.json'] };
 
@@ -58,39 +61,6 @@ export async function planTrainingDir(out: string, resume: boolean, log: (m: str
   }
   log(`train: ${out} holds a model; the new run trains in ${staging} and replaces it only when it finishes`);
   return { work: staging, staged: true, resumeStep: null };
-}
-
-/** A stop request the trainer checks between steps. */
-export interface StopRequest {
-  aborted: boolean;
-  /** The signal, or "budget" (etaCheck). */
-  reason?: string;
-  /** Set when the run must end in an error (an absurd budget), not a clean stop. */
-  error?: string;
-}
-
-/**
- * SIGINT/SIGTERM set `stop.aborted` (the trainer finishes its step and writes a checkpoint); a second signal
- * exits at once with status 130. `dispose()` removes the handlers.
- */
-export function stopOnSignals(stop: StopRequest): { dispose(): void } {
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stop.aborted) {
-      notice(`${signal} again: exiting now without a checkpoint`);
-      process.exit(130);
-    }
-    stop.aborted = true;
-    stop.reason = signal;
-    notice(`${signal}: finishing the current step and writing a checkpoint (press Ctrl-C again to exit at once)`);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    dispose() {
-      process.removeListener('SIGINT', handler);
-      process.removeListener('SIGTERM', handler);
-    },
-  };
 }
 
 export interface GuardedRun {

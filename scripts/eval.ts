@@ -1,7 +1,7 @@
 // `semid eval`: Recall@K / NDCG@K of a model's constrained beam search (leave-one-out, full catalog),
 // with popularity and dense baselines, written as JSON.
 import type { Argv, CommandModule } from 'yargs';
-import { parseKs, parsePreferenceModes, runEvaluation } from '../pipelines/index.js';
+import { parseKs, parsePreferenceModes, runEvaluation, untilStopped } from '../pipelines/index.js';
 
 export const evalCommand: CommandModule = {
   command: 'eval',
@@ -33,7 +33,7 @@ export const evalCommand: CommandModule = {
     .option('out', { type: 'string', demandOption: true, describe: 'metrics JSON path' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
-    const report = await runEvaluation({
+    const report = await untilStopped(runEvaluation({
       data: a.data as string,
       tokenizer: a.tokenizer as string,
       model: a.model as string,
@@ -58,7 +58,8 @@ export const evalCommand: CommandModule = {
       preferenceModes: typeof a.preferenceMode === 'string' ? parsePreferenceModes(a.preferenceMode) : undefined,
       preferences: a.preferences as string | undefined,
       domain: a.domain as string | undefined,
-    });
+    }));
+    if (report === null) return;
     const ks = report.ks as number[];
     if (report.task === 'search' || report.task === 'preferences') {
       process.stdout.write(`${formatTextReport(report, ks)}written to ${a.out as string}\n`);

@@ -1,6 +1,6 @@
 // `semid recommend`: top-K items per user from the model, as Parquet rows (user_key, rank, item_key, score).
 import type { Argv, CommandModule } from 'yargs';
-import { runRecommend } from '../pipelines/index.js';
+import { runRecommend, untilStopped } from '../pipelines/index.js';
 
 export const recommendCommand: CommandModule = {
   command: 'recommend',
@@ -22,7 +22,7 @@ export const recommendCommand: CommandModule = {
     .option('allow-mismatch', { type: 'boolean', default: false, describe: 'use the model although the data set or tokenizer differ from those it was trained on' }),
   handler: async (argv) => {
     const a = argv as Record<string, unknown>;
-    const { shards, issues, reportPath } = await runRecommend({
+    const done = await untilStopped(runRecommend({
       data: a.data as string,
       tokenizer: a.tokenizer as string,
       model: a.model as string,
@@ -37,7 +37,9 @@ export const recommendCommand: CommandModule = {
       maxHistory: a.maxHistory as number,
       allowMismatch: a.allowMismatch as boolean,
       preference: a.preference as string | undefined,
-    });
+    }));
+    if (done === null) return;
+    const { shards, issues, reportPath } = done;
     for (const s of shards) {
       process.stdout.write(s.skipped
         ? `shard ${s.index}/${s.count}: ${s.path} already done, skipped\n`

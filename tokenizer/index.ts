@@ -16,6 +16,8 @@ export { domainCodeReport, formatDomainCodeReport } from './domainReport.js';
 export type { DomainCodeReport, DomainCodeUsage } from './domainReport.js';
 export { kmeans, DEFAULT_KMEANS } from './kmeans.js';
 export type { KMeansConfig, KMeansResult } from './kmeans.js';
+export { MAX_POINTS_PER_CENTROID, fitRowCount, resolveFitSample } from './fitSample.js';
+export type { FitSample } from './fitSample.js';
 export { residualQuantize, residualLookup, fitResidual, fitResidualRows, encodeResidual } from './residual.js';
 export type { LevelQuantizer, ResidualOutput, ResidualStep, EncodeResidualOptions, EncodeResidualResult } from './residual.js';
 export { LastLevelSpreader } from './uniformMapping.js';

@@ -4,6 +4,7 @@
 // cluster at ceil(n / k) items, which spreads items over the codebook (fewer collisions, no dead codes).
 import * as tf from '@tensorflow/tfjs';
 import { squaredDistance, takeRows } from './matrix.js';
+import { fitRowCount, resolveFitSample, type FitSample } from './fitSample.js';
 import { makeRng, permutation, type Rng } from './rng.js';
 import type { EmbeddingMatrix } from './types.js';
 
@@ -17,14 +18,17 @@ export interface KMeansConfig {
   /** k-means++ seeds from a random sample of max(initSample, 4k) rows (all rows when fewer). */
   initSample: number;
   /**
-   * Sampled k-means for large catalogs: fit the centroids on this many random rows, then give every row
-   * its nearest centroid in one blocked pass (0: fit on all rows). Lloyd with Elkan's bounds keeps n x k
-   * floats (1M items x 256 codes: 1 GiB); sampled, the fit keeps fitSample x k and the pass 8 bytes a row.
+   * Sampled k-means for large catalogs: fit the centroids on a random sample of rows, then give every row its
+   * nearest centroid in one blocked pass. 'auto' (the default) is faiss's rule, ClusteringParameters
+   * .max_points_per_centroid = 256: a sample of 256 x k rows when there are more (fitSample.ts), so a catalog
+   * of at most 256 x k items is fitted on all of them, bit for bit as with 'all'. 'all': every row; N: N random
+   * rows (at least k). Lloyd with Elkan's bounds keeps n x k floats (1M items x 256 codes: 1 GiB); sampled,
+   * the fit keeps sample x k floats and the pass 8 bytes a row.
    */
-  fitSample: number;
+  fitSample: FitSample;
 }
 
-export const DEFAULT_KMEANS: KMeansConfig = { iterations: 25, tolerance: 5e-3, balanced: false, initSample: 2048, fitSample: 0 };
+export const DEFAULT_KMEANS: KMeansConfig = { iterations: 25, tolerance: 5e-3, balanced: false, initSample: 2048, fitSample: 'auto' };
 
 export interface KMeansResult {
   /** [k, dim] row-major. */
@@ -34,6 +38,8 @@ export interface KMeansResult {
   /** Mean squared distance of a row to its centroid. */
   inertia: number;
   iterations: number;
+  /** Rows the centroids were fitted on (all rows, or the sample's size). */
+  fitRows: number;
 }
 
 /** Rows per matMul block: bounds the [block, k] distance matrix. */
@@ -216,8 +222,8 @@ export function kmeans(x: EmbeddingMatrix, k: number, config: Partial<KMeansConf
   const cfg = { ...DEFAULT_KMEANS, ...config };
   if (!Number.isInteger(k) || k < 1) throw new Error(`k-means: the number of clusters must be an integer >= 1, got ${k}`);
   if (x.rows < k) throw new Error(`k-means: cannot fit ${k} codes to ${x.rows} items (codebook size must be <= the number of items)`);
-  if (!Number.isInteger(cfg.fitSample) || cfg.fitSample < 0) throw new Error(`k-means: fitSample must be an integer >= 0, got ${cfg.fitSample}`);
-  if (cfg.fitSample > 0 && x.rows > Math.max(cfg.fitSample, k)) return sampledKmeans(x, k, cfg, rng);
+  const fitRows = fitRowCount(resolveFitSample(cfg.fitSample, 'k-means: fitSample'), x.rows, k);
+  if (fitRows < x.rows) return sampledKmeans(x, k, fitRows, cfg, rng);
   const dim = x.dim;
   const n = x.rows;
   const sample = Math.max(cfg.initSample, 4 * k);
@@ -290,15 +296,15 @@ export function kmeans(x: EmbeddingMatrix, k: number, config: Partial<KMeansConf
   }
   let total = 0;
   for (let i = 0; i < n; i++) total += squaredDistance(x.data, i, centroids, codes[i], dim);
-  return { centroids, codes, inertia: total / n, iterations };
+  return { centroids, codes, inertia: total / n, iterations, fitRows: n };
 }
 
-/** Centroids fitted on `fitSample` random rows (at least k), then every row assigned to its nearest one. */
-function sampledKmeans(x: EmbeddingMatrix, k: number, cfg: KMeansConfig, rng: Rng): KMeansResult {
-  const rows = permutation(x.rows, rng).subarray(0, Math.max(cfg.fitSample, k));
-  const fitted = kmeans(takeRows(x, rows), k, { ...cfg, fitSample: 0 }, rng);
+/** Centroids fitted on `fitRows` random rows, then every row assigned to its nearest one. */
+function sampledKmeans(x: EmbeddingMatrix, k: number, fitRows: number, cfg: KMeansConfig, rng: Rng): KMeansResult {
+  const rows = permutation(x.rows, rng).subarray(0, fitRows);
+  const fitted = kmeans(takeRows(x, rows), k, { ...cfg, fitSample: 'all' }, rng);
   const { codes, distances } = cfg.balanced ? assignBalanced(x, fitted.centroids, k) : assignNearest(x, fitted.centroids, k);
   let total = 0;
   for (let i = 0; i < x.rows; i++) total += Math.max(0, distances[i]);
-  return { centroids: fitted.centroids, codes, inertia: total / x.rows, iterations: fitted.iterations };
+  return { centroids: fitted.centroids, codes, inertia: total / x.rows, iterations: fitted.iterations, fitRows };
 }

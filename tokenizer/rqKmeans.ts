@@ -2,6 +2,7 @@
 // no training by gradient, so it is fast and does not collapse.
 import * as tf from '@tensorflow/tfjs';
 import { Codebook } from './codebook.js';
+import { resolveFitSample, type FitSample } from './fitSample.js';
 import { DEFAULT_KMEANS, kmeans } from './kmeans.js';
 import { checkMatrix, reconstructionError } from './matrix.js';
 import { encodeResidual, fitResidualRows, residualLookup, type EncodeResidualResult, type LevelQuantizer } from './residual.js';
@@ -24,8 +25,12 @@ export interface RqKMeansConfig {
   balanced: boolean;
   /** k-means++ seeds from at most this many sampled rows. */
   initSample: number;
-  /** Sampled k-means: fit each level on this many random rows, then assign all (0: all rows; see kmeans.ts). */
-  fitSample: number;
+  /**
+   * Sampled k-means: rows each level's centroids are fitted on, then every row is assigned. 'auto' (default):
+   * faiss's rule (ClusteringParameters.max_points_per_centroid = 256), a random 256 x codebookSize rows when
+   * there are more, else all; 'all'; or N rows. See kmeans.ts and fitSample.ts.
+   */
+  fitSample: FitSample;
   /**
    * Uniform mapping of the last level (LC-Rec): items sharing every earlier code take distinct last codes
    * while the codebook has room (nearest free code, in row order). Earlier levels are unchanged.
@@ -52,7 +57,7 @@ export function resolveRqKMeans(partial: Record<string, unknown> = {}): RqKMeans
   checkInt('iterations', c.iterations, 0);
   checkNumber('tolerance', c.tolerance, 0);
   checkInt('initSample', c.initSample, 1);
-  checkInt('fitSample', c.fitSample, 0);
+  c.fitSample = resolveFitSample(c.fitSample);
   checkBool('balanced', c.balanced);
   checkBool('uniformLastLevel', c.uniformLastLevel);
   const { levels, codebookSize, iterations, tolerance, balanced, initSample, fitSample, uniformLastLevel } = c;
@@ -83,6 +88,7 @@ export class RqKMeansTokenizer implements ItemTokenizer {
     const progress = new Progress({ label: 'rqkmeans', total: cfg.levels, unit: 'level', silent: opts.silent });
     const inertia: number[] = [];
     const iterations: number[] = [];
+    const fitRows: number[] = [];
     this.dispose();
     this.dim = x.dim;
     // The residual loop on JS rows (fitResidualRows): k-means reads them there, and a large catalog never sits
@@ -91,6 +97,7 @@ export class RqKMeansTokenizer implements ItemTokenizer {
       const result = kmeans(residual, cfg.codebookSize, cfg, rng);
       inertia.push(result.inertia);
       iterations.push(result.iterations);
+      fitRows.push(result.fitRows);
       progress.update(level + 1, { inertia: result.inertia, iterations: result.iterations });
       return new Codebook(tf.tensor2d(result.centroids, [cfg.codebookSize, x.dim])); // [size, dim]
     }, ENCODE_BLOCK)) as Codebook[];
@@ -101,7 +108,7 @@ export class RqKMeansTokenizer implements ItemTokenizer {
     return {
       method: this.method, items: x.rows, dim: x.dim, seconds,
       reconstruction: err.reconstruction, relativeReconstruction: err.relative,
-      details: { inertiaPerLevel: inertia, iterationsPerLevel: iterations, balanced: cfg.balanced, ...uniformDetails(encoded, this.levels, cfg.uniformLastLevel) },
+      details: { inertiaPerLevel: inertia, iterationsPerLevel: iterations, fitRowsPerLevel: fitRows, balanced: cfg.balanced, ...uniformDetails(encoded, this.levels, cfg.uniformLastLevel) },
     };
   }
 

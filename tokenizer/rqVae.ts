@@ -156,13 +156,14 @@ export class RqVaeTokenizer implements ItemTokenizer {
     let restartsThisEpoch = 0;
     let lastBatch: tf.Tensor2D | null = null;
     try {
-      // Codebooks start as residual k-means of the encoded first batch (at least 4 items per code).
+      // Codebooks start as residual k-means of the encoded first batch (at least 4 items per code), fitted on all of
+      // that batch: it is already a sample.
       const initRows = Math.min(x.rows, Math.max(c.batchSize, 4 * c.codebookSize));
       const initIdx = permutation(x.rows, rng).subarray(0, initRows);
       const z0 = tf.tidy(() => encoder.apply(tf.gather(data, tf.tensor1d(initIdx, 'int32')) as tf.Tensor2D)); // [init, latent]
       const initial = await fitResidual(z0, c.levels, (residual) => {
         const r = { rows: initRows, dim: c.latentDim, data: residual.dataSync() as Float32Array };
-        return new Codebook(tf.tensor2d(kmeans(r, c.codebookSize, { iterations: 10 }, rng).centroids, [c.codebookSize, c.latentDim])); // [size, latent]
+        return new Codebook(tf.tensor2d(kmeans(r, c.codebookSize, { iterations: 10, fitSample: 'all' }, rng).centroids, [c.codebookSize, c.latentDim])); // [size, latent]
       });
       z0.dispose();
       initial.forEach((q, l) => {

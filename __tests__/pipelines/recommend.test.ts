@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseShard, requestIssues, resolveRequests, shardPath, writeRecommendations } from '../../pipelines/recommend.js';
 import { readParquetTable, readUtf8Column, readInt32Column, readFloat64Column } from '../../pipelines/data/index.js';
+import { Stopped, type StopRequest } from '../../pipelines/stop.js';
 import { followerScorer, toyCodes } from './toyModel.js';
 
 const n = 30;
@@ -94,6 +95,26 @@ describe('recommend', () => {
     const fromData = resolveRequests(dataset, { userKeys: ['u3', 'ghost'], histories: null }, 20);
     expect(Array.from(fromData[0].history)).toEqual([9, 22]);
     expect(requestIssues(fromData).unknownUsers.sample).toEqual(['ghost']);
+  });
+
+  it('a stop request stops before the next batch: finished shards kept, the shard in progress leaves no file or lock; a rerun finishes them equal', async () => {
+    const requests = resolveRequests(dataset, null, 20);
+    const stop: StopRequest = { aborted: false };
+    const scorer = followerScorer(codes);
+    let sessions = 0;
+    // the signal arrives while shard 1's first batch is scored (the 3rd session: shard 0 serves 6 users, batches of 5 and 1)
+    const signalled = { ...scorer, start: (contexts: Parameters<typeof scorer.start>[0]) => { sessions += 1; if (sessions === 3) Object.assign(stop, { aborted: true, reason: 'SIGTERM' }); return scorer.start(contexts); } };
+    const common = { itemCodes: codes, itemKeys, requests, topK: 4, beamSize: 6, batchSize: 5, progress: false, shards: 3 };
+    const out = join(dir, 'recs.parquet');
+    const stopped = writeRecommendations({ ...common, scorer: signalled, out, stop });
+    await expect(stopped).rejects.toThrow(Stopped);
+    await expect(stopped).rejects.toThrow(`recommend: stopped (SIGTERM) in shard 1/3, which left no file; 1 finished shard(s) kept (${shardPath(out, 0, 3)}); run the same command again to finish: finished shards are skipped`);
+    expect((await readdir(dir)).sort()).toEqual(['recs-00000-of-00003.parquet', 'recs-00000-of-00003.report.json']);
+    const resumed = await writeRecommendations({ ...common, scorer, out });
+    expect(resumed.map((r) => r.skipped)).toEqual([true, false, false]);
+    const whole = join(dir, 'whole.parquet');
+    await writeRecommendations({ ...common, scorer, out: whole });
+    for (let i = 0; i < 3; i++) expect(await rows(shardPath(out, i, 3))).toEqual(await rows(shardPath(whole, i, 3)));
   });
 
   it('names bad shard specs', () => {

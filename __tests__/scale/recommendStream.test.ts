@@ -9,8 +9,10 @@ import {
   makeTable, int32Vector, ParquetRowGroups, ParquetStreamWriter, readInt32Column, readParquetTable, readUserChunks, utf8Vector, writeDataset,
 } from '../../pipelines/data/index.js';
 import { SEQUENCES_FILE, writeSequencesFile } from '../../pipelines/data/dataset.js';
-import { resolveRequests, shardPath, writeRecommendations } from '../../pipelines/recommend.js';
+import { readRequestTable, resolveRequests, shardPath, writeRecommendations } from '../../pipelines/recommend.js';
 import { datasetRequests, requestsSource } from '../../pipelines/requestSource.js';
+import { inputRequests, inspectInput, requestLookup } from '../../pipelines/inputRequests.js';
+import { utf8ListVector, writeParquetTable } from '../../pipelines/data/index.js';
 import { followerScorer, toyCodes } from '../pipelines/toyModel.js';
 
 const n = 30;
@@ -81,6 +83,37 @@ describe('streamed users and results', () => {
     await writeRecommendations({ ...common, requests: requestsSource(resolveRequests({ items, sequences }, null, 3), 4), batchSize: 5, shards: 3, out: listed });
     for (let i = 0; i < 3; i++) expect(await readFile(shardPath(listed, i, 3))).toEqual(await readFile(shardPath(out, i, 3)));
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('an --input table streamed by row groups of 4 (with and without histories) equals the whole table resolved at once, shards included', async () => {
+    const common = { scorer: followerScorer(codes), itemCodes: codes, itemKeys, topK: 4, beamSize: 6, progress: false };
+    // 23 input users: data set users, unknown users, unknown and empty histories, a repeated user
+    const userKeys = Array.from({ length: 23 }, (_, r) => (r % 5 === 4 ? `stranger${r}` : `u${(r * 11) % users}`));
+    const histories = userKeys.map((_, r) => (r % 7 === 6 ? [] : Array.from({ length: 1 + (r % 4) }, (_, j) => (j === 1 && r % 3 === 0 ? `zzz${r}` : `item-${(r * 5 + j) % n}`))));
+    for (const [name, table] of [
+      ['with-history', makeTable({ user_key: utf8Vector(userKeys), history: utf8ListVector(histories) })],
+      ['keys-only', makeTable({ user_key: utf8Vector(userKeys) })],
+    ] as const) {
+      const path = join(dir, `${name}.parquet`);
+      await writeParquetTable(path, table, { rowGroupSize: 4 });
+      expect((await ParquetRowGroups.open(path)).rowGroupRows).toEqual([4, 4, 4, 4, 4, 3]);
+      const whole = join(dir, `${name}-whole.parquet`);
+      await writeRecommendations({ ...common, requests: resolveRequests({ items, sequences }, await readRequestTable(path), 3), batchSize: 1000, out: whole });
+      const expected = await rows(whole);
+      const input = await inspectInput(path);
+      expect(input).toMatchObject({ rows: 23, hasHistory: name === 'with-history', hasPreference: false });
+      // a history input needs only the data set's user keys; a key-only one, its sequences
+      const lookup = requestLookup({ items, sequences: name === 'with-history' ? { userKeys: sequences.userKeys } : sequences }, 3);
+      const out = join(dir, `${name}.parquet`.replace('.parquet', '-streamed.parquet'));
+      const summaries = await writeRecommendations({ ...common, requests: inputRequests(input, lookup), batchSize: 3, shards: 3, out });
+      expect(summaries.map((sm) => sm.users)).toEqual([7, 8, 8]);
+      const merged: string[] = [];
+      for (let i = 0; i < 3; i++) merged.push(...(await rows(shardPath(out, i, 3))));
+      expect(merged).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(40);
+    }
+    await writeParquetTable(join(dir, 'nokey.parquet'), makeTable({ user: utf8Vector(['u1']) }));
+    await expect(inspectInput(join(dir, 'nokey.parquet'))).rejects.toThrow(`${join(dir, 'nokey.parquet')}: missing column "user_key"`);
   });
 
   it('the streamed Parquet writer: row groups of its size, rows in order, sha256 of the bytes, nothing left on abort', async () => {

@@ -32,7 +32,30 @@ describe('k-means', () => {
       const d = (c: number) => { let s = 0; for (let j = 0; j < 8; j++) s += (x.data[i * 8 + j] - sampled.centroids[c * 8 + j]) ** 2; return s; };
       for (let c = 0; c < 6; c++) expect(d(sampled.codes[i])).toBeLessThanOrEqual(d(c) + 1e-4);
     }
-    expect(() => kmeans(x, 6, { fitSample: -1 })).toThrow('fitSample must be an integer >= 0, got -1');
+    expect(sampled.fitRows).toBe(150);
+    expect(() => kmeans(x, 6, { fitSample: -1 })).toThrow('`k-means: fitSample` must be "auto" (fit on 256 x codebookSize random rows when there are more), "all" or an integer >= 1 (rows), got -1');
+    expect(() => kmeans(x, 6, { fitSample: 'some' as never })).toThrow('got "some"');
+  });
+
+  it("fitSample 'auto' (faiss: 256 rows a centroid) fits on all rows up to 256 x k, bit for bit as 'all', and samples 256 x k above", () => {
+    const k = 4;
+    const atThreshold = blobs(256 * k, 6, 5, 7, 0.3);
+    const auto = kmeans(atThreshold, k, {}, makeRng(5));
+    const all = kmeans(atThreshold, k, { fitSample: 'all' }, makeRng(5));
+    const legacyZero = kmeans(atThreshold, k, { fitSample: 0 }, makeRng(5));
+    expect(auto.fitRows).toBe(256 * k);
+    expect(Array.from(auto.codes)).toEqual(Array.from(all.codes));
+    expect(Array.from(auto.centroids)).toEqual(Array.from(all.centroids));
+    expect(Array.from(legacyZero.codes)).toEqual(Array.from(all.codes));
+    const above = blobs(256 * k + 1, 6, 5, 7, 0.3);
+    const sampled = kmeans(above, k, {}, makeRng(5));
+    const whole = kmeans(above, k, { fitSample: 'all' }, makeRng(5));
+    expect(sampled.fitRows).toBe(256 * k);
+    expect(whole.fitRows).toBe(256 * k + 1);
+    expect(sampled.codes).toHaveLength(256 * k + 1);
+    const again = kmeans(above, k, {}, makeRng(5));
+    expect(Array.from(again.codes)).toEqual(Array.from(sampled.codes));
+    expect(Array.from(again.centroids)).toEqual(Array.from(sampled.centroids));
   });
 
   it('names the problem when there are fewer items than codes', () => {
@@ -75,10 +98,28 @@ describe('rqkmeans', () => {
     }
   });
 
+  it("reports the rows each level was fitted on: 'auto' samples 256 x codebookSize above that, with seeded codes", async () => {
+    const fit = async (rows: number, fitSample?: string) => {
+      const tok = createTokenizer('rqkmeans', { levels: 2, codebookSize: 4, ...(fitSample ? { fitSample } : {}) });
+      const report = await tok.fit(blobs(rows, 6, 5, 9, 0.3), { seed: 2, silent: true });
+      const codes = Array.from(tok.encode(blobs(rows, 6, 5, 9, 0.3)).codes);
+      dispose(tok);
+      return { fitRows: report.details?.fitRowsPerLevel, codes };
+    };
+    expect((await fit(1000)).fitRows).toEqual([1000, 1000]);
+    expect((await fit(1000)).codes).toEqual((await fit(1000, 'all')).codes);
+    const above = await fit(1100);
+    expect(above.fitRows).toEqual([1024, 1024]);
+    expect((await fit(1100, 'all')).fitRows).toEqual([1100, 1100]);
+    expect((await fit(1100)).codes).toEqual(above.codes);
+  });
+
   it('rejects a wrong input dimension and bad config with clear messages', async () => {
     expect(() => createTokenizer('rqkmeans', { levels: 0 })).toThrow(/`levels` must be an integer/);
     expect(() => createTokenizer('rqkmeans', { codebooksize: 8 })).toThrow(/unknown config key "codebooksize"/);
     expect(() => createTokenizer('nope')).toThrow(/unknown tokenizer method "nope"/);
+    expect(() => createTokenizer('rqkmeans', { fitSample: -3 })).toThrow('`fitSample` must be "auto"');
+    expect(createTokenizer('rqkmeans', { fitSample: 0 }).config).toMatchObject({ fitSample: 'all' });
     const tok = createTokenizer('rqkmeans', { levels: 1, codebookSize: 4 });
     await tok.fit(blobs(50, 6, 4), { silent: true });
     expect(() => tok.encode(blobs(5, 7, 2))).toThrow(/dimension 7 does not match the tokenizer's input dimension 6/);

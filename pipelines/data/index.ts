@@ -14,7 +14,7 @@ export {
 } from './dataset.js';
 export type { DatasetContent, DatasetCatalog } from './dataset.js';
 export { ParquetStreamWriter, ParquetRowGroups, STREAM_ROW_GROUP } from './parquetStream.js';
-export { readUserChunks, datasetUserCount, readUserDomains } from './userStream.js';
+export { readUserChunks, datasetUserCount, readUserDomains, readUserKeys } from './userStream.js';
 export type { UserChunk, UserStreamOptions } from './userStream.js';
 export { readEmbeddings, writeEmbeddings, readEmbeddingsMeta, embeddingsPath } from './embeddings.js';
 export { domainIndex, domainId, contextDomain, checkDomainName, DOMAIN_NAME, DOMAIN_SEPARATOR } from './domains.js';

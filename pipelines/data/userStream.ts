@@ -74,6 +74,28 @@ function checkUser(path: string, user: number, id: number, key: string, items: I
   }
 }
 
+/**
+ * The data set's user keys (and a multi-domain data set's user domains) without their sequences: what resolving an
+ * --input table with histories needs (a known user's id and domain), read one row group at a time.
+ */
+export async function readUserKeys(dir: string): Promise<{ userKeys: string[]; domains?: string[] }> {
+  const path = join(dir, SEQUENCES_FILE);
+  const groups = await ParquetRowGroups.open(path);
+  try {
+    const withDomains = groups.hasColumn('domain');
+    const userKeys: string[] = [];
+    const domains: string[] = [];
+    for (let g = 0; g < groups.rowGroupRows.length; g++) {
+      const table = await groups.read(g, withDomains ? ['user_key', 'domain'] : ['user_key']);
+      for (const key of readUtf8Column(table, 'user_key', path)) userKeys.push(key);
+      if (withDomains) for (const d of readUtf8Column(table, 'domain', path)) domains.push(d);
+    }
+    return withDomains ? { userKeys, domains } : { userKeys };
+  } finally {
+    groups.close();
+  }
+}
+
 /** The `domain` column of sequences.parquet alone (a multi-domain data set's user domains), or undefined. */
 export async function readUserDomains(dir: string): Promise<string[] | undefined> {
   const path = join(dir, SEQUENCES_FILE);

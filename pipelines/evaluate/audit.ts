@@ -5,6 +5,7 @@ import type { UserContext } from '../../seq2seq/index.js';
 import { Progress } from '../../tokenizer/io/index.js';
 import { contextDomain, type DomainIndex, type Example } from '../data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from '../metrics.js';
+import { throwIfStopped, type StopRequest } from '../stop.js';
 
 export interface BeamMissReport {
   users: number;
@@ -31,6 +32,8 @@ export async function beamMissRates(options: {
   progress?: boolean;
   /** Multi-domain data: the exact ranking, as beam search, covers the user's domain only. */
   domains?: DomainIndex | null;
+  /** A signal's stop request: the audit stops before its next user. */
+  stop?: StopRequest;
 }): Promise<BeamMissReport> {
   const { domains } = options;
   const { trie, examples, ks } = options;
@@ -40,6 +43,7 @@ export async function beamMissRates(options: {
   const beamRanks = new Int32Array(examples.length);
   const progress = new Progress({ label: 'exact scoring', total: examples.length, unit: 'user', silent: options.progress === false });
   for (let i = 0; i < examples.length; i += 1) {
+    throwIfStopped(options.stop, 'stopped during the exact-scoring audit');
     const e = examples[i];
     const domain = domains ? contextDomain(domains, e.user, e.history) : -1;
     const scores = await exactScores(options.scorer, trie, [{ user: e.user, history: e.history, ...(domains ? { domain } : {}) }], { maxRows: options.maxRows });

@@ -10,6 +10,7 @@ import { buildNeighbourIndex, type NeighbourIndex } from '../embed/index.js';
 import { rankOf } from '../metrics.js';
 import { sasrecBaseline } from '../sasrecBaseline.js';
 import { domainDenseRanks, domainPopularityRanks } from './domains.js';
+import type { StopRequest } from '../stop.js';
 
 /** What every baseline gets: the evaluated users and what the run has already loaded. */
 export interface BaselineContext {
@@ -31,6 +32,8 @@ export interface BaselineContext {
   /** Ranks of the targets under a model's scorer, exactly as the evaluated model's are computed. */
   rankModel(scorer: ModelScorer): Promise<Int32Array>;
   log(message: string): void;
+  /** A signal's stop request (stop.ts): a baseline that trains stops training at it. */
+  stop?: StopRequest;
   /** The eval command's options, for baselines with settings of their own. */
   options: { denseLastItems?: number; embeddings?: string; data: string; sasrecSteps?: number; sasrecMinutes?: number };
 }
@@ -155,7 +158,7 @@ const sasrec: Baseline = {
     if (!steps) return null;
     const r = await sasrecBaseline({
       sequences: ctx.sequences, itemCodes: ctx.itemCodes, maxHistory: ctx.maxHistory, budget: { steps, minutes: ctx.options.sasrecMinutes }, log: ctx.log,
-      rank: ctx.rankModel,
+      rank: ctx.rankModel, signal: ctx.stop,
     });
     return { ranks: r.ranks, settings: { steps: r.steps, trainSeconds: r.trainSeconds, model: r.model, train: r.train } };
   },

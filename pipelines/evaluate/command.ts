@@ -8,6 +8,7 @@
 import { PrefixTrie, type InvalidIdFallback } from '../../decoding/index.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { checkOutputFile, writeJsonAtomic } from '../../tokenizer/io/index.js';
+import { Stopped, throwIfStopped, withStopOnSignals, type StopRequest } from '../stop.js';
 import { domainId, domainIndex, lazyExamples, readEmbeddings } from '../data/index.js';
 import { metricsFromRanks } from '../metrics.js';
 import { checkSasrecBudget } from '../sasrecBaseline.js';
@@ -77,7 +78,11 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
     maxHistory: options.maxHistory, quiet: options.progress === false,
   });
   try {
-    const report = await evaluationJob(options, opened);
+    // A signal stops the job before its next batch of users; the report is written whole at the end, so nothing is.
+    const report = await withStopOnSignals(EVAL_STOP_MESSAGES, (stop) => evaluationJob(options, opened, stop)).catch((err: unknown) => {
+      if (err instanceof Stopped) throw new Stopped(err.reason, `eval: stopped (${err.reason}) before the end; nothing was written to ${options.out} (the report is written whole when the job ends); run the same command again to evaluate`);
+      throw err;
+    });
     await writeJsonAtomic(options.out, report);
     return report;
   } finally {
@@ -85,8 +90,10 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Reco
   }
 }
 
+const EVAL_STOP_MESSAGES = { finishing: 'stopping after the current batch of users (nothing is written)', atOnce: 'exiting now (nothing is written)' };
+
 /** The job `eval` runs: search, the preference checks, or the plain ranking with baselines. */
-async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>): Promise<Record<string, unknown>> {
+async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>, stop: StopRequest): Promise<Record<string, unknown>> {
   const ks = options.ks ?? [5, 10, 20];
   const beamSize = options.beamSize ?? 20;
   const where = { data: options.data, tokenizer: options.tokenizer, modelDir: options.model, createdAt: new Date().toISOString() };
@@ -95,17 +102,17 @@ async function evaluationJob(options: EvaluationRunOptions, opened: Awaited<Retu
   }
   if (options.task === 'search') {
     if (options.preferenceModes) throw new Error('--task search and --preference-mode are separate evaluations: run eval once for each');
-    return { ...(await evaluateSearch(opened, { ks, beamSize, queries: options.queries ?? options.users, batchSize: options.batchSize, progress: options.progress })), ...where };
+    return { ...(await evaluateSearch(opened, { ks, beamSize, queries: options.queries ?? options.users, batchSize: options.batchSize, progress: options.progress, stop })), ...where };
   }
   if (options.task !== undefined && options.task !== 'recommend') throw new Error(`--task must be recommend or search, got "${String(options.task)}"`);
   if (options.preferenceModes) {
     const report = await evaluatePreferenceModes(opened, {
       data: options.data, split: options.split, modes: options.preferenceModes, ks, beamSize, users: options.users, batchSize: options.batchSize,
-      excludeHistory: options.excludeHistory ?? false, preferences: options.preferences, maxHistory: options.maxHistory, progress: options.progress,
+      excludeHistory: options.excludeHistory ?? false, preferences: options.preferences, maxHistory: options.maxHistory, progress: options.progress, stop,
     });
     return { task: 'preferences', modes: options.preferenceModes, ...report, ...where };
   }
-  return evaluate(options, opened);
+  return evaluate(options, opened, stop);
 }
 
 /** The item embeddings' HNSW index, built on first use and shared by the dense baseline and the fallback. */
@@ -114,7 +121,7 @@ function sharedItemIndex(options: EvaluationRunOptions, topK: number): () => Pro
   return () => (built ??= readEmbeddings(options.data, options.embeddings ?? 'default').then((embeddings) => ({ embeddings, index: itemNeighbourIndex(embeddings, Math.max(100, 2 * topK)) })));
 }
 
-async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>): Promise<Record<string, unknown>> {
+async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnType<typeof openTrainedModel>>, stop: StopRequest): Promise<Record<string, unknown>> {
   const { dataset, itemCodes, model, ranker: scorer } = opened;
   const ks = [...(options.ks ?? [5, 10, 20])].sort((a, b) => a - b);
   const beamSize = options.beamSize ?? 20;
@@ -145,7 +152,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   const audited = new Set(auditSample);
   const rank = (exclude: boolean, keep: (i: number) => boolean): Promise<ModelRanks> => rankWithModel({
     scorer, trie, examples, topK, beamSize, batchSize: options.batchSize, excludeHistory: exclude, progress: options.progress,
-    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback, domains, keepRecommended: keep,
+    label: `eval ${options.split}${exclude ? ' (history masked)' : ''}`, constrained: !options.unconstrained, fallback, domains, keepRecommended: keep, stop,
   } satisfies RankOptions);
   const modelRun = await rank(excludeHistory, (i) => audited.has(i));
   const otherRun = await rank(!excludeHistory, () => false);
@@ -153,14 +160,15 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
 
   const popularity = trainingPopularity(dataset.sequences, dataset.items.keys.length);
   const context: BaselineContext = {
-    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log, domains,
-    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false, domains })).ranks,
+    examples, topK, excludeHistory, popularity, itemIndex, sequences: dataset.sequences, itemCodes, maxHistory: model.config.maxHistory, log, domains, stop,
+    rankModel: async (s) => (await rankWithModel({ scorer: rankerOf(s), trie, examples, topK, beamSize, excludeHistory, progress: false, domains, stop })).ranks,
     options: {
       data: options.data, embeddings: options.embeddings, denseLastItems: options.denseLastItems, sasrecSteps: options.sasrecSteps, sasrecMinutes: options.sasrecMinutes,
     },
   };
   const baselines: Record<string, BaselineResult> = {};
   for (const baseline of BASELINES) {
+    throwIfStopped(stop, `before the ${baseline.name} baseline`);
     const result = await baseline.run(context);
     if (result === null) continue;
     baselines[baseline.name] = result;
@@ -173,7 +181,7 @@ async function evaluate(options: EvaluationRunOptions, opened: Awaited<ReturnTyp
   if (auditSample.length > 0 && !isCatalogScorer(scorer)) {
     const sample = auditSample;
     beamMiss = await beamMissRates({
-      scorer, trie, ks, excludeHistory, progress: options.progress, domains,
+      scorer, trie, ks, excludeHistory, progress: options.progress, domains, stop,
       examples: sample.map((i) => examples[i]),
       recommended: sample.map((i) => modelRun.recommended[i]),
     });

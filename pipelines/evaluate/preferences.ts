@@ -18,6 +18,7 @@ import {
   historyPreference, itemFacets, negativePreference, PREFERENCES_FILE, readPreferences, steerPreference, type ItemFacets, type ModelTextEncoder,
 } from '../text/index.js';
 import type { TrainedModel } from '../trainedModel.js';
+import type { StopRequest } from '../stop.js';
 import { checkTopK, evenSample, rankWithModel, type ModelRanks } from './ranking.js';
 
 export const PREFERENCE_MODES = ['none', 'history', 'steer', 'negative'] as const;
@@ -37,6 +38,8 @@ export interface PreferenceEvalOptions {
   maxHistory?: number;
   seed?: number;
   progress?: boolean;
+  /** A signal's stop request (stop.ts): the ranking stops before its next batch. */
+  stop?: StopRequest;
 }
 
 /** Parses "steer,negative" (or "all") into modes, naming a bad one. */
@@ -110,7 +113,7 @@ export async function evaluatePreferenceModes(opened: TrainedModel, o: Preferenc
     return cache.get(text)!;
   };
   const rank = (rows: readonly Texted[], label: string): Promise<ModelRanks> => rankWithModel({
-    scorer, trie, examples: rows, topK, beamSize: o.beamSize, batchSize: o.batchSize, excludeHistory: o.excludeHistory, progress: o.progress, label,
+    scorer, trie, examples: rows, topK, beamSize: o.beamSize, batchSize: o.batchSize, excludeHistory: o.excludeHistory, progress: o.progress, label, stop: o.stop,
   });
   const withTexts = (texts: readonly (string | null)[], what: string): Texted[] => examples.map((e, i) => ({ ...e, text: vector(texts[i], what) }));
   const covered = (rows: readonly Texted[]): number => rows.filter((r) => r.text !== null).length;

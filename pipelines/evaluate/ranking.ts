@@ -11,6 +11,7 @@ import type { SemanticIds } from '../../tokenizer/index.js';
 import { Progress } from '../../tokenizer/io/index.js';
 import { contextDomain, type DomainIndex, type Example } from '../data/index.js';
 import { metricsFromRanks, rankOf, type Metrics } from '../metrics.js';
+import { throwIfStopped, type StopRequest } from '../stop.js';
 
 export type { UserContext };
 
@@ -51,6 +52,8 @@ export interface RankOptions {
    * keeps 4 bytes a user (its rank) and not its list.
    */
   keepRecommended?: (example: number) => boolean;
+  /** A signal's stop request (stop.ts): the next batch throws `Stopped` instead of running. */
+  stop?: StopRequest;
 }
 
 /** The `recommended` entry of an example whose list was not kept (one shared empty array). */
@@ -99,7 +102,7 @@ export async function rankWithModel(options: RankOptions): Promise<ModelRanks> {
   return { ranks, recommended, stats: total, usersPerSecond: examples.length / Math.max(seconds, 1e-9) };
 }
 
-type BatchOptions = Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 'excludeHistory' | 'constrained' | 'fallback' | 'domains'>;
+type BatchOptions = Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 'excludeHistory' | 'constrained' | 'fallback' | 'domains' | 'stop'>;
 
 /**
  * One batch of users through the ranker: beam search, or the exact top-K of the whole catalog. With `domains`, the
@@ -107,6 +110,7 @@ type BatchOptions = Pick<RankOptions, 'scorer' | 'trie' | 'topK' | 'beamSize' | 
  * domain is unknown (not in the data set, no history) gets no candidates.
  */
 export async function recommendBatch(options: BatchOptions, contexts: UserContext[]): Promise<{ candidates: Candidate[][]; stats: BeamSearchStats }> {
+  throwIfStopped(options.stop, 'stopped before a batch');
   const { domains } = options;
   if (!domains) return recommendWithin(options, contexts, null);
   const byDomain = new Map<number, number[]>();

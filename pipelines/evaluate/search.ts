@@ -6,6 +6,7 @@ import { PrefixTrie } from '../../decoding/index.js';
 import { rankOf } from '../metrics.js';
 import { Bm25Index, itemFacets, noisyQueries, type SearchQuery } from '../text/index.js';
 import type { TrainedModel } from '../trainedModel.js';
+import type { StopRequest } from '../stop.js';
 import { checkTopK, rankWithModel } from './ranking.js';
 
 export interface SearchEvalOptions {
@@ -18,6 +19,8 @@ export interface SearchEvalOptions {
   /** Title words per query (default 3). */
   words?: number;
   progress?: boolean;
+  /** A signal's stop request (stop.ts): the ranking stops before its next batch. */
+  stop?: StopRequest;
 }
 
 /** Recall@K for each K and MRR (within the largest K) of 0-based ranks (-1 = not found). */
@@ -55,7 +58,7 @@ export async function evaluateSearch(opened: TrainedModel, o: SearchEvalOptions)
   const unknown = rows.filter((r) => r.text === null).length;
   const run = await rankWithModel({
     scorer, trie: PrefixTrie.build(itemCodes), examples: rows, topK, beamSize: o.beamSize, batchSize: o.batchSize, excludeHistory: false,
-    progress: o.progress, label: 'eval search (model)',
+    progress: o.progress, label: 'eval search (model)', stop: o.stop,
   });
   // A query of which the encoder knows no word gives the model nothing: it counts as a miss.
   const modelRanks = Int32Array.from(run.ranks, (r, i) => (rows[i].text === null ? -1 : r));
