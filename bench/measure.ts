@@ -55,21 +55,33 @@ export interface LoadReport {
   loadavgStart: number[];
   loadavgEnd: number[];
   wallSeconds: number;
-  /** CPU seconds of this process (all its threads). */
+  /** CPU seconds of this process (all its threads) and of the child processes it waited for (a command it ran). */
   cpuSeconds: number;
+}
+
+/** CPU seconds of the child processes this process has waited for (cutime + cstime of /proc/self/stat); 0 off Linux. */
+function childrenCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+    return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17), USER_HZ 100
+  } catch {
+    return 0;
+  }
 }
 
 /** Measures what else the machine did while a stretch of work ran (as the PyTorch reference does). */
 export class LoadMeter {
   private readonly t0 = performance.now();
   private readonly cpu0 = process.cpuUsage();
+  private readonly children0 = childrenCpuSeconds();
   private readonly machine0 = machineBusySeconds();
   private readonly load0 = loadavg();
 
   finish(): LoadReport {
     const wallSeconds = (performance.now() - this.t0) / 1000;
     const cpu = process.cpuUsage(this.cpu0);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6 + childrenCpuSeconds() - this.children0;
     const machine1 = machineBusySeconds();
     let otherCoresBusy: number | null = null;
     let stealCores: number | null = null;
