@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { jest } from '@jest/globals';
 import type { ImportOptions } from '../../pipelines/data/index.js';
 import { host, lockPath, readMark } from '../../tokenizer/io/index.js';
 import {

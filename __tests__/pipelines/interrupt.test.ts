@@ -1,32 +1,19 @@
 // Issue 20 cases 2, 3 and 6 with real processes: two `semid train` runs on one MODELDIR (the second fails at once,
 // naming the first), Ctrl-C and kill -9 during a new run into an existing model (the old model stays whole; the
 // new run resumes from its checkpoint and replaces it only when finished), and a second Ctrl-C exits at once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { access, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startSemid, type SemidProcess } from '../support/semidProcess.js';
 import { tokenizedData, type TokenizedData } from './tokenizedData.js';
 import { trainModel } from '../../pipelines/train.js';
 import { lockPath } from '../../tokenizer/io/index.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
+type Run = SemidProcess;
 
 function semid(args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', SEMID_LOG_INTERVAL: '1000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SEMID_LOG_INTERVAL: '1000' };
   delete env.SEMID_QUIET;
-  const child = spawn(process.execPath, [join(root, 'scripts', 'semid.js'), ...args], { cwd: root, env });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (err += String(d)));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, out: () => out, err: () => err, exit };
+  return startSemid(args, env);
 }
 
 async function waitFor(path: string, run: Run, seconds = 90): Promise<void> {

@@ -3,35 +3,21 @@
 // a rerun skips the kept shards, and SIGTERM stops it the same way with status 143; the run after that finishes, and
 // the shards equal an uninterrupted run's row for row. The users come from an --input table with histories,
 // streamed by row groups of 50. `semid eval` stopped by SIGINT while its SASRec baseline trains: status 130, no report.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeTable, readDataset, readParquetTable, utf8ListVector, utf8Vector, writeParquetTable } from '../../pipelines/data/index.js';
 import { runRecommend, shardPath } from '../../pipelines/recommend.js';
 import { trainModel } from '../../pipelines/train.js';
 import { lockPath } from '../../tokenizer/io/index.js';
+import { startSemid, type SemidProcess } from '../support/semidProcess.js';
 import { tokenizedData, type TokenizedData } from './tokenizedData.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARDS = 8;
 
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
+type Run = SemidProcess;
 
 function semid(args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', SEMID_QUIET: '1' };
-  const child = spawn(process.execPath, [join(root, 'scripts', 'semid.js'), ...args], { cwd: root, env });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (err += String(d)));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, out: () => out, err: () => err, exit };
+  return startSemid(args, { ...process.env, SEMID_QUIET: '1' });
 }
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
