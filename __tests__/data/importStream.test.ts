@@ -118,6 +118,12 @@ describe('chunk boundaries', () => {
   test('a row DuckDB would read differently sends the file to the JS reader, whose message names the line', async () => {
     const interactions = await file('p.csv', 'user,item,time\na,x,1\n,y,2\n');
     await expect(content({ format: 'csv', interactions })).rejects.toThrow(/p\.csv:3: empty user \("user"\)/);
+    // Times DuckDB's cast reads but JS Number() does not ("+-1" is a date to the JS reader): the JS reader's data set.
+    for (const [t, name] of [['+-1', 'sign'], ['1_000', 'underscore']]) {
+      const lax = await file(`lax-${name}.csv`, `user,item,time\na,x,1\nb,y,${t}\n`);
+      const js = await content({ format: 'csv', interactions: lax, jsReader: true }).catch((e: Error) => e.message);
+      expect(await content({ format: 'csv', interactions: lax }).catch((e: Error) => e.message)).toEqual(js);
+    }
   });
 
   test('parquet: checks in the engine name the row; --skip-invalid counts each reason', async () => {

@@ -15,9 +15,12 @@ export function sqlName(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A number cell as DOUBLE (NULL unless a plain finite decimal); `empty` is the value of an empty cell. */
+/**
+ * A number cell as DOUBLE (NULL unless a plain finite decimal); `empty` is the value of an empty cell. The cell must
+ * match DECIMAL before the cast: DuckDB's cast alone is laxer than JS Number() ("1_000", "+-1").
+ */
 function decimal(cell: string, empty: string | null): string {
-  const value = `CASE WHEN regexp_matches(${cell}, '${DECIMAL}') THEN CAST(${cell} AS DOUBLE) END`;
+  const value = `CASE WHEN regexp_matches(${cell}, '${DECIMAL}') THEN TRY_CAST(${cell} AS DOUBLE) END`;
   return empty === null ? value : `CASE WHEN trim(coalesce(${cell}, '')) = '' THEN ${empty} ELSE ${value} END`;
 }
 
@@ -50,14 +53,6 @@ export interface NativeRowSpec {
 }
 
 /**
- * A time cell as DOUBLE: DuckDB's cast, which reads what JS Number() reads for every plain decimal, or NULL. The cast
- * also takes "1_000" (JS: NaN), so a cell with an underscore is NULL; "inf" and "nan" are not finite (checked later).
- */
-function timeCast(cell: string): string {
-  return `CASE WHEN contains(${cell}, '_') THEN NULL ELSE TRY_CAST(${cell} AS DOUBLE) END`;
-}
-
-/**
  * Reads the file into the temporary table `csv_typed(u, i, t, r, bad)` in one pass (file order: its rowid is the
  * row's place); false when DuckDB refuses the file. Only the named columns are kept, typed as they are read: the
  * raw text of the other columns never lands in a table. User and item cells are kept as read: trimming, and the
@@ -68,7 +63,7 @@ function timeCast(cell: string): string {
 async function loadCsv(engine: ImportEngine, csv: NativeCsv, spec: NativeRowSpec): Promise<boolean> {
   const columns = csv.columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
   const quote = csv.quoted ? `quote='"', escape='"'` : `quote='', escape=''`;
-  const time = spec.time ? seconds(timeCast(sqlName(spec.time))) : '0';
+  const time = spec.time ? seconds(decimal(sqlName(spec.time), null)) : '0';
   const rating = spec.rating ? decimal(sqlName(spec.rating), '0') : '0';
   try {
     await engine.run(`CREATE OR REPLACE TEMP TABLE csv_typed AS SELECT u, i, t, r, (t IS NULL OR NOT isfinite(t) OR r IS NULL OR NOT isfinite(r)) AS bad
