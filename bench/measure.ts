@@ -59,17 +59,6 @@ export interface LoadReport {
   cpuSeconds: number;
 }
 
-/** CPU seconds of the child processes this process has waited for (cutime + cstime of /proc/self/stat); 0 off Linux. */
-function childrenCpuSeconds(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
-    return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17), USER_HZ 100
-  } catch {
-    return 0;
-  }
-}
-
 /** Measures what else the machine did while a stretch of work ran (as the PyTorch reference does). */
 export class LoadMeter {
   private readonly t0 = performance.now();
@@ -93,16 +82,27 @@ export class LoadMeter {
   }
 }
 
-/** CPU seconds (user + system, all threads) another process has used so far, from /proc/PID/stat; null off Linux or once it is gone. */
-export function processCpuSeconds(pid: number): number | null {
+/** CPU seconds of /proc/PID/stat's fields from utime on (utime, stime, cutime, cstime); null off Linux or once it is gone. */
+function statCpuSeconds(pid: number | 'self'): number[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on; the name may hold spaces
-    const hz = 100; // USER_HZ
-    return (Number(f[11]) + Number(f[12])) / hz; // utime, stime (fields 14, 15)
+    return f.slice(11, 15).map((x) => Number(x) / 100); // fields 14-17, in USER_HZ (100)
   } catch {
     return null;
   }
+}
+
+/** CPU seconds (user + system, all threads) another process has used so far; null off Linux or once it is gone. */
+export function processCpuSeconds(pid: number): number | null {
+  const t = statCpuSeconds(pid);
+  return t ? t[0] + t[1] : null;
+}
+
+/** CPU seconds of the child processes this process has waited for (cutime + cstime); 0 off Linux. */
+function childrenCpuSeconds(): number {
+  const t = statCpuSeconds('self');
+  return t ? t[2] + t[3] : 0;
 }
 
 /** Peak resident memory of this process so far, MiB (VmHWM; maxRSS where /proc is absent). */

@@ -8,7 +8,7 @@
 // tokenizer, a `small` training run of 1,000 steps, and recommend for 1/8 of the users and for all of them (peak
 // RSS flat in users: the users are streamed).
 import { spawnSync } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ async function generate(options: SuiteOptions): Promise<Figure[]> {
 }
 
 /**
- * `semid data import` as a user runs it: its own process (the CLI loads the data layer only), its peak RSS read
+ * `semid data import` as a user runs it: its own process (the CLI loads the data layer only), its peak RSS printed
  * on exit (peakOnExit.mjs). The csv import is kept (cache directory) for the parts that follow; the movielens one
  * is dropped with its work dir.
  */
@@ -64,20 +64,21 @@ async function importFile(options: SuiteOptions, format: ImportFormat): Promise<
   const path = ratingsPath(options);
   await stat(path).catch(() => { throw new Error(`${path}: not generated (the "generate" part runs first)`); });
   const out = format === 'csv' ? datasetPath(options) : join(options.workDir, 'dataset');
-  const peakFile = join(options.workDir, `peak-${format}.txt`);
   const input = format === 'csv' ? ['--interactions', path] : ['--ratings', path];
   const t0 = performance.now();
   const run = spawnSync(process.execPath, ['--import', fileURLToPath(new URL('./peakOnExit.mjs', import.meta.url)), SEMID_BIN, 'data', 'import', '--format', format, ...input, '--out', out], {
-    env: { ...process.env, SEMID_PEAK_FILE: peakFile }, encoding: 'utf8',
+    encoding: 'utf8',
   });
   const seconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`semid data import --format ${format} failed (exit ${run.status}): ${run.stderr}`);
+  const peak = /semid-peak-rss-kb (\d+)/.exec(run.stderr);
+  if (!peak) throw new Error(`semid data import --format ${format}: no peak RSS line on stderr (bench/peakOnExit.mjs)`);
   const manifest = await readManifest(out);
   const detail = { users: manifest.users, items: manifest.items, interactions: manifest.interactions, threads: process.env.SEMID_ENGINE_THREADS ?? 'all', stdout: run.stdout.trim() };
   const what = `semid data import --format ${format}, ${manifest.interactions.toLocaleString('en')} ratings`;
   return [
     { key: `scale.import.${format}.seconds`, label: `${what} (the command's wall time, start-up included)`, value: seconds, unit: 's', higherIsBetter: false, detail },
-    { key: `scale.import.${format}.peakRssMiB`, label: `${what}: peak RSS (node + DuckDB)`, value: Number(await readFile(peakFile, 'utf8')) / 1024, unit: 'MiB', higherIsBetter: false },
+    { key: `scale.import.${format}.peakRssMiB`, label: `${what}: peak RSS (node + DuckDB)`, value: Number(peak[1]) / 1024, unit: 'MiB', higherIsBetter: false },
   ];
 }
 
