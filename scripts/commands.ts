@@ -25,6 +25,6 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
 /** The commands to register for these arguments: the one named first, or all of them (help, a typo to suggest for). */
 export async function commandsFor(args: string[]): Promise<Command[]> {
   const first = args.find((a) => !a.startsWith('-'));
-  const names = first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
   return Promise.all(names.map((name) => COMMANDS[name]()));
 }
